@@ -1,0 +1,243 @@
+"""RecommenderMixin: what every recommender shares, independent of PyTorch.
+
+Input validation, the id vocabularies and the unknown-id policy, ``seen_``,
+the query API (``recommend``, ``similar_items``, ``score``) and the
+scikit-learn tags live here. A concrete estimator supplies the scoring
+kernels (``_topk_items``, ``_topk_similar``) and the rating fallback.
+"""
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils import ClassifierTags
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._encode import UNKNOWN, build_vocabulary, encode
+from ._validation import check_ids, check_interactions, check_positive_int
+from .metrics._scorer import make_ranking_scorer
+
+_HANDLE_UNKNOWN = ("error", "fallback")
+
+
+def _unknown_error(name, ids, codes):
+    missing = np.unique(ids[codes == UNKNOWN])
+    shown = ", ".join(map(repr, missing[:10].tolist()))
+    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    return ValueError(
+        f"Found {len(missing)} unknown {name} id(s) not seen during fit: "
+        f"[{shown}]{more}. Set handle_unknown='fallback' to score them with the "
+        "documented fallback instead."
+    )
+
+
+class RecommenderMixin:
+    """Mixin for recommenders over ``(user, item)`` interactions."""
+
+    # -- validation and vocabularies -------------------------------------------
+
+    def _validate_X(self, X, *, reset):
+        """Check ``X`` and return its user and item id columns.
+
+        ``n_features_in_`` and ``feature_names_in_`` follow scikit-learn's
+        rules: set when ``reset``, checked otherwise.
+        """
+        if not reset and np.ndim(X) == 2:
+            # First, so that a wrong number of columns gets scikit-learn's message.
+            validate_data(self, X, reset=False, skip_check_array=True)
+        users, items = check_interactions(X)
+        if reset:
+            validate_data(self, X, reset=True, skip_check_array=True)
+        return users, items
+
+    def _fit_vocabulary(self, users, items):
+        self._user_index = build_vocabulary(users)
+        self._item_index = build_vocabulary(items)
+        self.users_ = self._user_index.to_numpy()
+        self.items_ = self._item_index.to_numpy()
+        self.n_users_ = len(self.users_)
+        self.n_items_ = len(self.items_)
+
+    def _encode_users(self, users):
+        return encode(self._user_index, users)
+
+    def _encode_items(self, items):
+        return encode(self._item_index, items)
+
+    def _check_known(self, name, ids, codes, *, policy=None):
+        """Raise for unknown ids unless the policy is ``"fallback"``."""
+        policy = self.handle_unknown if policy is None else policy
+        if policy == "error" and (codes == UNKNOWN).any():
+            raise _unknown_error(name, ids, codes)
+
+    @staticmethod
+    def _interaction_matrix(user_codes, item_codes, shape):
+        """Binary CSR matrix with a 1 at each distinct (user, item) pair."""
+        ones = np.ones(len(user_codes), dtype=np.float32)
+        matrix = sparse.csr_matrix((ones, (user_codes, item_codes)), shape=shape)
+        matrix.sum_duplicates()
+        matrix.data[:] = 1
+        return matrix
+
+    def _item_popularity(self):
+        """Number of training users per item."""
+        return np.asarray(self.seen_.sum(axis=0), dtype=np.float64).ravel()
+
+    def _fallback_scores(self, user_codes, item_codes):
+        """Scores for rows with an unknown user or item.
+
+        Ratings (``loss="mse"``) fall back to the rating baseline of the
+        estimator; ranking losses to item popularity, scaled to ``[0, 1]``
+        (``0`` for unknown items).
+        """
+        if self.loss == "mse":
+            return self._fallback_ratings(user_codes, item_codes)
+        popularity = self._item_popularity()
+        scores = np.zeros(len(item_codes))
+        known = item_codes != UNKNOWN
+        scores[known] = popularity[item_codes[known]] / max(popularity.max(), 1.0)
+        return scores
+
+    # -- query API --------------------------------------------------------------
+
+    def recommend(self, users, n=10, *, exclude_seen=True, items=None, exclude_items=None):
+        """Recommend the top ``n`` items for each user.
+
+        Parameters
+        ----------
+        users : array-like of shape (n_queries,) or scalar
+            Raw user ids. Unknown users raise with ``handle_unknown="error"``
+            and get the most popular items with ``handle_unknown="fallback"``.
+        n : int, default=10
+            The length of each list.
+        exclude_seen : bool, default=True
+            Leave out the items each user interacted with during ``fit``
+            (``seen_``).
+        items : array-like of shape (n_candidates,), default=None
+            Rank only these raw item ids (all must be known); default: the
+            whole catalogue.
+        exclude_items : array-like, default=None
+            Raw item ids never to recommend to anyone; unknown ids are ignored.
+
+        Returns
+        -------
+        item_ids : ndarray of shape (n_queries, min(n, n_candidates))
+            Raw item ids, best first.
+        scores : ndarray of shape (n_queries, min(n, n_candidates))
+            Their scores, on the scale of :meth:`predict`. A user with fewer
+            eligible items than the row length gets ``-inf`` scores at the end
+            of the row; the ids there are not recommendations.
+        """
+        check_is_fitted(self)
+        users = check_ids(users, "users")
+        n = check_positive_int(n, "n")
+        if not isinstance(exclude_seen, bool):
+            raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
+        user_codes = self._encode_users(users)
+        self._check_known("user", users, user_codes)
+        candidates = self._candidate_codes(items, exclude_items)
+        width = min(n, self.n_items_ if candidates is None else len(candidates))
+
+        codes = np.zeros((len(users), width), dtype=np.int64)
+        scores = np.full((len(users), width), -np.inf)
+        known = user_codes != UNKNOWN
+        if known.any() and width:
+            codes[known], scores[known] = self._topk_items(
+                user_codes[known], candidates, width, exclude_seen
+            )
+        if not known.all() and width:
+            codes[~known], scores[~known] = self._popular_items(candidates, width)
+        return self.items_[codes], scores
+
+    def _candidate_codes(self, items, exclude_items):
+        """Item codes to rank, or ``None`` for the whole catalogue."""
+        candidates = None
+        if items is not None:
+            items = check_ids(items, "items")
+            candidates = self._encode_items(items)
+            self._check_known("item", items, candidates, policy="error")
+            candidates = np.unique(candidates)
+        if exclude_items is not None:
+            excluded = self._encode_items(check_ids(exclude_items, "exclude_items"))
+            if candidates is None:
+                candidates = np.arange(self.n_items_)
+            candidates = np.setdiff1d(candidates, excluded[excluded != UNKNOWN])
+        return candidates
+
+    def _popular_items(self, candidates, width):
+        popularity = self._item_popularity()
+        if candidates is None:
+            candidates = np.arange(self.n_items_)
+        order = np.argsort(-popularity[candidates], kind="stable")[:width]
+        top = candidates[order]
+        scores = popularity[top] / max(popularity.max(), 1.0)
+        return top, scores
+
+    def similar_items(self, items, n=10):
+        """The ``n`` items most similar to each given item.
+
+        Similarity is the cosine of the item embeddings; the item itself is
+        left out.
+
+        Parameters
+        ----------
+        items : array-like of shape (n_queries,) or scalar
+            Raw item ids, all known.
+        n : int, default=10
+            The length of each list.
+
+        Returns
+        -------
+        item_ids : ndarray of shape (n_queries, min(n, n_items_ - 1))
+        scores : ndarray of shape (n_queries, min(n, n_items_ - 1))
+            Cosine similarities, best first.
+        """
+        check_is_fitted(self)
+        items = check_ids(items, "items")
+        n = check_positive_int(n, "n")
+        codes = self._encode_items(items)
+        self._check_known("item", items, codes, policy="error")
+        width = min(n, self.n_items_ - 1)
+        if width == 0:
+            empty = np.empty((len(items), 0))
+            return self.items_[empty.astype(np.int64)], empty
+        top, scores = self._topk_similar(codes, width)
+        return self.items_[top], scores
+
+    def score(self, X, y=None):
+        """NDCG@10 of the recommendations for the users of ``X``.
+
+        Each row of ``X`` is a relevant item of its user (only rows with
+        ``y > 0`` when ``y`` is given). For every user in ``X`` the whole
+        catalogue is ranked, the items seen during ``fit`` left out, and the
+        top 10 compared with the user's relevant items; the result is the mean
+        over users (see :func:`sklearn_rec.metrics.ndcg_at_k`). It is the same
+        for every loss, so model selection without ``scoring=`` ranks.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_columns >= 2)
+            Test interactions: user ids, item ids, optional further columns.
+        y : array-like of shape (n_samples,), default=None
+            Optional relevance: rows with ``y <= 0`` are not relevant.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        self._validate_X(X, reset=False)
+        return make_ranking_scorer("ndcg", k=10)(self, X, y)
+
+    # -- scikit-learn protocol ----------------------------------------------------
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "seen_") and getattr(self, "initialized_", False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.target_tags.required = self.loss == "mse"
+        if self.loss != "mse":
+            # Ranking losses take 0/1 labels (or no y): the tag that makes
+            # scikit-learn's checks pass binary targets.
+            tags.classifier_tags = ClassifierTags(multi_class=False)
+        return tags

@@ -1,0 +1,150 @@
+"""Datasets, the batch-slicing iterator and negative sampling.
+
+skorch's default ``DataLoader`` calls ``__getitem__`` once per row and
+collates; for ``(user, item)`` pairs that costs more than the model. The
+iterator here keeps each column as one tensor on the training device and
+slices whole batches out of it with one permutation per epoch.
+"""
+
+import math
+
+import torch
+from torch.utils.data import Dataset, Subset
+
+# Rejection rounds for "unseen" negative sampling. A user who has seen a
+# fraction f of the catalogue keeps a seen item with probability f ** (1 + 10).
+_MAX_REJECTION_ROUNDS = 10
+
+
+class InteractionDataset(Dataset):
+    """Encoded interactions: user and item indices, optional targets."""
+
+    def __init__(self, user, item, y=None):
+        self.user = torch.as_tensor(user, dtype=torch.long)
+        self.item = torch.as_tensor(item, dtype=torch.long)
+        self.y = None if y is None else torch.as_tensor(y, dtype=torch.float32)
+
+    def __len__(self):
+        return len(self.user)
+
+    def __getitem__(self, index):
+        y = None if self.y is None else self.y[index]
+        return {"user": self.user[index], "item": self.item[index]}, y
+
+    def subset(self, index):
+        index = torch.as_tensor(index, dtype=torch.long)
+        y = None if self.y is None else self.y[index]
+        return InteractionDataset(self.user[index], self.item[index], y)
+
+
+def as_interaction_dataset(dataset):
+    """Materialise a :class:`~torch.utils.data.Subset` (from a validation split)."""
+    if isinstance(dataset, Subset):
+        return as_interaction_dataset(dataset.dataset).subset(dataset.indices)
+    if not isinstance(dataset, InteractionDataset):
+        raise TypeError(
+            f"Expected an InteractionDataset, got {type(dataset).__name__}; pass raw "
+            "(user, item) rows to the estimator instead."
+        )
+    return dataset
+
+
+class NegativeSampler:
+    """Draw ``n_negatives`` random items for each user of a batch.
+
+    Parameters
+    ----------
+    n_items : int
+        Size of the catalogue; items are drawn uniformly from it.
+    n_negatives : int
+        Items drawn per row.
+    seen : scipy.sparse.csr_matrix or None
+        If given, draws that hit an item the user has seen are redrawn (up to
+        a fixed number of rounds), so negatives are unseen items.
+    device : torch.device
+    """
+
+    def __init__(self, n_items, n_negatives, seen=None, device="cpu"):
+        self.n_items = n_items
+        self.n_negatives = n_negatives
+        self.device = device
+        self.seen_keys = None
+        if seen is not None:
+            seen = seen.tocsr()
+            seen.sort_indices()
+            rows = torch.repeat_interleave(
+                torch.arange(seen.shape[0]), torch.as_tensor(seen.indptr).diff()
+            )
+            keys = rows * n_items + torch.as_tensor(seen.indices, dtype=torch.long)
+            self.seen_keys = keys.to(device)
+
+    def _is_seen(self, user, items):
+        query = user.unsqueeze(1) * self.n_items + items
+        position = torch.searchsorted(self.seen_keys, query).clamp_(max=len(self.seen_keys) - 1)
+        return self.seen_keys[position] == query
+
+    def __call__(self, user):
+        shape = (len(user), self.n_negatives)
+        items = torch.randint(self.n_items, shape, device=self.device)
+        if self.seen_keys is None or len(self.seen_keys) == 0:
+            return items
+        for _ in range(_MAX_REJECTION_ROUNDS):
+            redraw = self._is_seen(user, items)
+            n_redraw = int(redraw.sum())
+            if n_redraw == 0:
+                break
+            items[redraw] = torch.randint(self.n_items, (n_redraw,), device=self.device)
+        return items
+
+
+class InteractionIterator:
+    """Yield ``(X_batch, y_batch)`` by slicing column tensors.
+
+    ``X_batch`` is ``{"user": (B,), "item": (B,) or (B, 1 + n_negatives)}``.
+    With a sampler, column 0 of ``item`` is the observed item and the rest
+    are sampled negatives, and ``y_batch`` is the target of the loss
+    (``loss_target``); without one, ``y_batch`` is the observed target.
+    """
+
+    def __init__(
+        self, dataset, batch_size, *, shuffle=False, sampler=None, loss=None, device="cpu"
+    ):
+        dataset = as_interaction_dataset(dataset)
+        self.user = dataset.user.to(device)
+        self.item = dataset.item.to(device)
+        self.y = None if dataset.y is None else dataset.y.to(device)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.sampler = sampler
+        self.loss = loss
+        self.device = device
+
+    def __len__(self):
+        return math.ceil(len(self.user) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.user)
+        order = torch.randperm(n, device=self.device) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                index = slice(start, start + self.batch_size)
+            else:
+                index = order[start : start + self.batch_size]
+            user, item = self.user[index], self.item[index]
+            y = None if self.y is None else self.y[index]
+            if self.sampler is None:
+                yield {"user": user, "item": item}, y
+                continue
+            negatives = self.sampler(user)
+            items = torch.cat([item.unsqueeze(1), negatives], dim=1)
+            yield {"user": user, "item": items}, loss_target(self.loss, y, negatives.shape, user)
+
+
+def loss_target(loss, y, negatives_shape, user):
+    """The target tensor a ranking loss expects for one batch."""
+    positive = torch.ones(len(user), device=user.device) if y is None else y
+    if loss == "bpr":
+        return positive
+    return torch.cat(
+        [positive.unsqueeze(1), user.new_zeros(negatives_shape, dtype=torch.float32)], dim=1
+    )

@@ -1,0 +1,44 @@
+"""Training losses. Each takes the module's raw scores and the batch target."""
+
+import torch.nn.functional as F
+from torch import nn
+
+
+class MSELoss(nn.Module):
+    """Squared error between predicted and observed ratings."""
+
+    def forward(self, scores, target):
+        return F.mse_loss(scores, target)
+
+
+class SampledBCELoss(nn.Module):
+    """Binary cross-entropy over a positive and its sampled negatives (NCF).
+
+    ``scores`` and ``target`` have shape ``(B, 1 + n_negatives)``: column 0 is
+    the observed row with its label, the other columns sampled items with
+    label 0. Negatives are drawn for positive rows only, so the negatives of a
+    row labelled 0 get weight 0.
+    """
+
+    def forward(self, scores, target):
+        losses = F.binary_cross_entropy_with_logits(scores, target, reduction="none")
+        if scores.shape[1] == 1:
+            return losses.mean()
+        weights = target[:, :1].expand_as(target).clone()
+        weights[:, 0] = 1.0
+        return (losses * weights).sum() / weights.sum()
+
+
+class BPRLoss(nn.Module):
+    """Bayesian personalised ranking: ``-log sigmoid(s_pos - s_neg)``.
+
+    ``scores`` has shape ``(B, 1 + n_negatives)``; ``target`` holds 1 for the
+    rows that are positives (all rows for implicit feedback).
+    """
+
+    def forward(self, scores, target):
+        losses = -F.logsigmoid(scores[:, :1] - scores[:, 1:]).mean(dim=1)
+        return (losses * target).sum() / target.sum().clamp(min=1.0)
+
+
+LOSSES = {"mse": MSELoss, "bce": SampledBCELoss, "bpr": BPRLoss}

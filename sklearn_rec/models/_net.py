@@ -1,0 +1,353 @@
+"""The skorch net shared by the estimators.
+
+``RecommenderNet`` overrides skorch's hooks, never its training loop:
+
+- ``fit`` / ``partial_fit`` validate the input, build the vocabularies and
+  ``seen_``, then hand an encoded dataset to skorch's loop;
+- ``get_dataset`` turns raw ``(user, item)`` rows into an encoded dataset, so
+  inherited entry points such as ``forward`` accept raw ids;
+- ``initialize_module`` / ``initialize_criterion`` build the module and the
+  loss from the top-level hyperparameters without touching them;
+- ``get_iterator`` slices batches from column tensors and samples negatives;
+- ``get_loss`` adds the L2 penalty restricted to the batch.
+
+skorch parameters that are not hyperparameters of a recommender (``module``,
+``criterion``, ``dataset``, the iterators, ...) are class attributes, so that
+``__init__`` stores parameters and nothing else, as scikit-learn requires.
+Prefix-routed parameters (``optimizer__*``, ``module__*``, ``callbacks__*``,
+...) work as in skorch.
+"""
+
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+from skorch.utils import is_dataset
+
+from .._base import _HANDLE_UNKNOWN, RecommenderMixin
+from .._encode import UNKNOWN
+from .._validation import (
+    check_option,
+    check_positive_int,
+    check_real,
+    check_target,
+)
+from ._data import InteractionDataset, InteractionIterator, NegativeSampler
+from ._losses import LOSSES
+
+_NEGATIVE_SAMPLING = ("unseen", "uniform")
+
+
+class RecommenderNet(RecommenderMixin, NeuralNet):
+    """Base class of the PyTorch recommenders; not for direct use."""
+
+    criterion = None
+    iterator_train = InteractionIterator
+    iterator_valid = InteractionIterator
+    dataset = InteractionDataset
+    train_split = None
+    predict_nonlinearity = None
+    warm_start = False
+    compile = False
+    use_caching = "auto"
+    torch_load_kwargs = None
+    initialized_ = False
+    history_ = None
+    virtual_params_ = {}
+
+    # Floats of scores held at once while ranking: bounds the memory of
+    # ``recommend`` and ``similar_items`` whatever the catalogue size.
+    _score_budget = 2**25
+    _predict_batch_size = 65_536
+
+    __repr__ = BaseEstimator.__repr__
+
+    def _store_routed_params(self, kwargs):
+        """Keep prefix-routed parameters (``optimizer__*``...) as skorch does."""
+        self._params_to_validate = set(kwargs)
+        vars(self).update(kwargs)
+
+    @classmethod
+    def _signature_param_names(cls):
+        return BaseEstimator._get_param_names.__func__(cls)
+
+    def _get_param_names(self):
+        names = self._signature_param_names()
+        extra = (
+            k
+            for k in vars(self)
+            if k not in names and not k.startswith("_") and not k.endswith("_")
+        )
+        return names + sorted(extra)
+
+    def set_params(self, **params):
+        """Set parameters, including skorch's prefix-routed ones."""
+        # skorch builds the callbacks as soon as ``callbacks`` is set, which
+        # raises for a bad value; scikit-learn defers validation to ``fit``.
+        if "callbacks" in params:
+            self.callbacks = params.pop("callbacks")
+            if self.initialized_:
+                self._initialize_callbacks()
+        return super().set_params(**params) if params else self
+
+    @property
+    def predict_proba(self):
+        # skorch's NeuralNet has one; a recommender is not a classifier.
+        raise AttributeError(f"{type(self).__name__} has no predict_proba; use predict.")
+
+    # -- hyperparameters ---------------------------------------------------------
+
+    def _check_params(self):
+        check_option(self.loss, "loss", LOSSES)
+        check_option(self.handle_unknown, "handle_unknown", _HANDLE_UNKNOWN)
+        check_option(self.negative_sampling, "negative_sampling", _NEGATIVE_SAMPLING)
+        check_positive_int(self.n_negatives, "n_negatives", minimum=1 if self.loss == "bpr" else 0)
+        check_real(self.lr, "lr", low=0)
+        check_real(self.weight_decay, "weight_decay", low=0)
+        check_positive_int(self.max_epochs, "max_epochs", minimum=0)
+        if self.batch_size != -1:
+            check_positive_int(self.batch_size, "batch_size")
+        check_random_state(self.random_state)
+        self._check_module_params()
+
+    def _check_module_params(self):
+        """Validate the hyperparameters of the module (subclasses)."""
+
+    def _module_params(self):
+        """Keyword arguments of the module from the hyperparameters (subclasses)."""
+        raise NotImplementedError
+
+    # -- skorch hooks ------------------------------------------------------------
+
+    def initialize_module(self):
+        if not hasattr(self, "n_users_"):
+            raise RuntimeError(f"{type(self).__name__} builds its module in fit; call fit.")
+        kwargs = {**self._module_params(), **self.get_params_for("module")}
+        self.module_ = self.module(n_users=self.n_users_, n_items=self.n_items_, **kwargs)
+        return self
+
+    def initialize_criterion(self):
+        self.criterion_ = LOSSES[self.loss](**self.get_params_for("criterion"))
+        return self
+
+    def get_dataset(self, X, y=None):
+        """Encode raw ``(user, item)`` rows (and ``y``) into a dataset."""
+        if is_dataset(X):
+            return X
+        users, items = self._validate_X(X, reset=False)
+        return self._encoded_dataset(
+            users, items, check_target(y, len(users), binary=self.loss != "mse")
+        )
+
+    def _encoded_dataset(self, users, items, y):
+        user_codes, item_codes = self._encode_users(users), self._encode_items(items)
+        self._check_known("user", users, user_codes, policy="error")
+        self._check_known("item", items, item_codes, policy="error")
+        return InteractionDataset(user_codes, item_codes, y)
+
+    def get_iterator(self, dataset, training=False):
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        default = self.batch_size if training else max(self.batch_size, self._predict_batch_size)
+        batch_size = kwargs.get("batch_size", default)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        sampler = None
+        if training and self.loss != "mse" and self.n_negatives:
+            seen = self.seen_ if self.negative_sampling == "unseen" else None
+            sampler = NegativeSampler(self.n_items_, self.n_negatives, seen, device=self.device)
+        return InteractionIterator(
+            dataset,
+            batch_size,
+            shuffle=kwargs.get("shuffle", training),
+            sampler=sampler,
+            loss=self.loss,
+            device=self.device,
+        )
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if self.loss != "mse" and y_true is None:
+            y_true = torch.ones_like(y_pred)
+        loss = self.criterion_(y_pred, y_true)
+        if training and self.weight_decay:
+            loss = loss + self.weight_decay * self.module_.penalty(X["user"], X["item"]).mean()
+        return loss
+
+    @contextmanager
+    def _seeded(self, offset=0):
+        """Run with torch's global RNG seeded from ``random_state``, then restore it."""
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max - 1024)
+        device = torch.device(self.device)
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed + offset)
+            yield
+
+    # -- fitting -----------------------------------------------------------------
+
+    def fit(self, X, y=None, **fit_params):
+        """Fit the model to interactions.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_columns >= 2)
+            One interaction per row: user ids in column 0, item ids in column
+            1 (any hashable ids), optional further columns.
+        y : array-like of shape (n_samples,), default=None
+            Ratings for ``loss="mse"`` (required). For ``"bce"`` and ``"bpr"``
+            optional 0/1 labels; ``None`` makes every row a positive.
+        **fit_params : dict
+            Passed to skorch's training loop.
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_params()
+        users, items = self._validate_X(X, reset=True)
+        y = check_target(y, len(users), binary=self.loss != "mse")
+        if self.loss == "mse" and y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                "loss='mse' trains on explicit ratings. Use loss='bce' or 'bpr' for implicit "
+                "feedback."
+            )
+        self._fit_vocabulary(users, items)
+        dataset = self._encoded_dataset(users, items, y)
+        self._y_mean = 0.0 if y is None else float(y.mean())
+        self.seen_ = self._interaction_matrix(
+            dataset.user.numpy(), dataset.item.numpy(), (self.n_users_, self.n_items_)
+        )
+        with self._seeded():
+            self.initialize()
+            NeuralNet.partial_fit(self, dataset, None, **fit_params)
+        return self
+
+    def partial_fit(self, X, y=None, **fit_params):
+        """Continue training on more interactions of known users and items.
+
+        Trains ``max_epochs`` more epochs on ``X`` without re-initialising the
+        model, and adds the new pairs to ``seen_``. On an unfitted estimator
+        it is :meth:`fit`. New users or items are an error: the vocabularies
+        are fixed by ``fit``.
+
+        Parameters
+        ----------
+        X, y, **fit_params
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+        """
+        if not self.__sklearn_is_fitted__():
+            return self.fit(X, y, **fit_params)
+        self._check_params()
+        dataset = self.get_dataset(X, y)
+        new = self._interaction_matrix(dataset.user.numpy(), dataset.item.numpy(), self.seen_.shape)
+        self.seen_ = self._interaction_matrix(*(self.seen_ + new).nonzero(), self.seen_.shape)
+        with self._seeded(offset=len(self.history_)):
+            NeuralNet.partial_fit(self, dataset, None, **fit_params)
+        return self
+
+    # -- prediction --------------------------------------------------------------
+
+    def _output(self, scores):
+        """Raw module scores on the scale of ``predict``."""
+        return torch.sigmoid(scores) if self.loss == "bce" else scores
+
+    def predict(self, X):
+        """Score each ``(user, item)`` row of ``X``.
+
+        Ratings for ``loss="mse"``, the probability of an interaction for
+        ``"bce"``, and a ranking score for ``"bpr"``. Rows with an unknown
+        user or item raise with ``handle_unknown="error"``; with
+        ``"fallback"`` they get the documented fallback score.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_columns)
+            The columns seen in ``fit``: user ids first, item ids second.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        users, items = self._validate_X(X, reset=False)
+        user_codes, item_codes = self._encode_users(users), self._encode_items(items)
+        self._check_known("user", users, user_codes)
+        self._check_known("item", items, item_codes)
+        known = (user_codes != UNKNOWN) & (item_codes != UNKNOWN)
+        y_pred = np.empty(len(users))
+        if known.any():
+            dataset = InteractionDataset(user_codes[known], item_codes[known])
+            y_pred[known] = self._output(self.forward(dataset)).numpy()
+        if not known.all():
+            y_pred[~known] = self._fallback_scores(user_codes[~known], item_codes[~known])
+        return y_pred
+
+    @torch.no_grad()
+    def _chunked_topk(self, rows, score_fn, k, n_columns, pair_cost, mask_fn=None):
+        """Top ``k`` columns of ``score_fn(rows)``, computed in chunks of rows."""
+        self._set_training(False)
+        chunk = max(1, self._score_budget // max(1, n_columns * pair_cost))
+        top = np.empty((len(rows), k), dtype=np.int64)
+        values = np.empty((len(rows), k))
+        for start in range(0, len(rows), chunk):
+            block = rows[start : start + chunk]
+            scores = score_fn(torch.as_tensor(block, device=self.device))
+            if mask_fn is not None:
+                mask_fn(block, scores)
+            best, index = torch.topk(scores, k, dim=1)
+            top[start : start + len(block)] = index.cpu().numpy()
+            values[start : start + len(block)] = best.cpu().numpy()
+        return top, values
+
+    def _topk_items(self, user_codes, candidates, k, exclude_seen):
+        items = np.arange(self.n_items_) if candidates is None else candidates
+        items_t = torch.as_tensor(items, device=self.device)
+        column = None
+        if candidates is not None:
+            column = np.full(self.n_items_, -1)
+            column[candidates] = np.arange(len(candidates))
+
+        def score(users):
+            return self._output(self.module_.score_matrix(users, items_t))
+
+        def mask_seen(block, scores):
+            seen = self.seen_[block]
+            rows = np.repeat(np.arange(len(block)), np.diff(seen.indptr))
+            cols = seen.indices if column is None else column[seen.indices]
+            keep = cols >= 0
+            rows = torch.as_tensor(rows[keep], device=self.device)
+            scores[rows, torch.as_tensor(cols[keep], device=self.device)] = -torch.inf
+
+        top, values = self._chunked_topk(
+            user_codes,
+            score,
+            k,
+            len(items),
+            self.module_.pair_cost,
+            mask_seen if exclude_seen else None,
+        )
+        return items[top], values
+
+    def _topk_similar(self, item_codes, k):
+        vectors = F.normalize(self.module_.item_vectors().detach(), dim=1)
+
+        def score(items):
+            return vectors[items] @ vectors.T
+
+        def mask_self(block, scores):
+            scores[
+                torch.arange(len(block), device=self.device),
+                torch.as_tensor(block, device=self.device),
+            ] = -torch.inf
+
+        return self._chunked_topk(item_codes, score, k, self.n_items_, 1, mask_self)

@@ -1,0 +1,184 @@
+"""NeuralRecommender: neural collaborative filtering (NCF / NeuMF) on skorch."""
+
+import numbers
+
+import numpy as np
+import torch
+
+from .._validation import check_option, check_positive_int, check_real
+from ._net import RecommenderNet
+from .modules import ACTIVATIONS, NCFModule
+
+_ARCHITECTURES = ("mlp", "neumf")
+
+
+class NeuralRecommender(RecommenderNet):
+    """Neural collaborative filtering: embeddings and an MLP (NCF, NeuMF).
+
+    User and item embeddings are concatenated and passed through an MLP with
+    ``hidden_units`` (the NCF "MLP" model of He et al., WWW 2017). With
+    ``architecture="neumf"`` a generalised matrix factorisation branch is
+    fused with the MLP before the output layer (NeuMF). The defaults follow
+    the classic design: 16-dimensional embeddings, a 32-16 tower, binary
+    cross-entropy against 4 sampled negatives, a sigmoid output.
+
+    Parameters
+    ----------
+    embedding_dim : int, default=16
+        Size of the user and item embeddings (and of the GMF embeddings).
+    hidden_units : tuple of int, default=(32, 16)
+        Widths of the hidden layers; ``()`` feeds the concatenated
+        embeddings straight to the output layer.
+    dropout : float, default=0.0
+        Dropout after each hidden layer, in ``[0, 1)``.
+    activation : {"relu", "leaky_relu", "gelu", "tanh", "sigmoid"}, default="relu"
+        Activation of the hidden layers.
+    architecture : {"mlp", "neumf"}, default="mlp"
+        ``"mlp"`` is NCF's MLP model; ``"neumf"`` adds the GMF branch.
+    loss : {"bce", "bpr", "mse"}, default="bce"
+        ``"bce"``: every row of ``X`` is a positive (or ``y`` holds 0/1
+        labels) and ``n_negatives`` items per positive row are sampled in each
+        batch, drawn anew every epoch; ``predict`` returns probabilities.
+        ``"bpr"``: pairwise ranking against the same negatives. ``"mse"``:
+        regression on ratings given as ``y``.
+    n_negatives : int, default=4
+        Sampled negatives per positive row (ranking losses only).
+    negative_sampling : {"unseen", "uniform"}, default="unseen"
+        ``"unseen"`` draws uniformly among the items the user did not
+        interact with (rejection sampling); ``"uniform"`` draws from the
+        whole catalogue.
+    weight_decay : float, default=0.0
+        L2 penalty on the embeddings *used by each batch*:
+        ``weight_decay * mean_b(||e_u||^2 + sum_i ||e_i||^2)`` over the
+        examples of the batch (GMF embeddings included). The MLP weights are
+        not affected; decay them with ``optimizer__weight_decay``.
+    lr : float, default=0.001
+        Learning rate.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Its other arguments are routed with ``optimizer__*``.
+    max_epochs : int, default=20
+        Passes over the training data.
+    batch_size : int, default=256
+        Rows per batch (each with its sampled negatives).
+    handle_unknown : {"error", "fallback"}, default="error"
+        Users or items not seen in ``fit`` at prediction time: ``"error"``
+        raises a ``ValueError`` naming them; ``"fallback"`` predicts the mean
+        training rating for ``"mse"``, item popularity for the ranking losses,
+        and recommends the most popular items to unknown users.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (``callbacks__*`` routes their parameters).
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling, dropout and negative sampling. The
+        same integer gives identical models; torch's global RNG is left as it
+        was.
+    device : str or torch.device, default="cpu"
+        Where the model trains and scores, e.g. ``"cuda"``.
+    verbose : int, default=0
+        ``1`` prints skorch's table of losses per epoch.
+    **kwargs
+        skorch's prefix-routed parameters: ``optimizer__*``, ``module__*``,
+        ``criterion__*``, ``callbacks__*``, ``iterator_train__*``,
+        ``iterator_valid__*``.
+
+    Attributes
+    ----------
+    users_ : ndarray of shape (n_users_,)
+        The raw user ids seen in ``fit``, sorted.
+    items_ : ndarray of shape (n_items_,)
+        The raw item ids, sorted.
+    n_users_, n_items_ : int
+    seen_ : scipy.sparse.csr_matrix of shape (n_users_, n_items_)
+        1 where the user interacted with the item in the training data.
+    module_ : NCFModule
+        The trained PyTorch module.
+    history_ : skorch.History
+        Losses and timings per epoch and batch.
+    n_features_in_ : int
+        Number of columns of ``X`` in ``fit``.
+
+    See Also
+    --------
+    MatrixFactorization : Biased matrix factorization.
+
+    Examples
+    --------
+    >>> from sklearn_rec import NeuralRecommender
+    >>> from sklearn_rec.datasets import make_interactions
+    >>> X, _ = make_interactions(n_users=50, n_items=40, n_interactions=800, implicit=True,
+    ...                          random_state=0)
+    >>> nr = NeuralRecommender(max_epochs=3, random_state=0).fit(X)
+    >>> items, scores = nr.recommend([0, 1], n=5)
+    >>> items.shape, scores.shape
+    ((2, 5), (2, 5))
+    >>> bool(((0 <= nr.predict(X[:3])) & (nr.predict(X[:3]) <= 1)).all())
+    True
+    """
+
+    module = NCFModule
+
+    def __init__(
+        self,
+        embedding_dim=16,
+        hidden_units=(32, 16),
+        *,
+        dropout=0.0,
+        activation="relu",
+        architecture="mlp",
+        loss="bce",
+        n_negatives=4,
+        negative_sampling="unseen",
+        weight_decay=0.0,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        max_epochs=20,
+        batch_size=256,
+        handle_unknown="error",
+        callbacks=None,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        **kwargs,
+    ):
+        self.embedding_dim = embedding_dim
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.activation = activation
+        self.architecture = architecture
+        self.loss = loss
+        self.n_negatives = n_negatives
+        self.negative_sampling = negative_sampling
+        self.weight_decay = weight_decay
+        self.lr = lr
+        self.optimizer = optimizer
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.handle_unknown = handle_unknown
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self._store_routed_params(kwargs)
+
+    def _check_module_params(self):
+        check_positive_int(self.embedding_dim, "embedding_dim")
+        units = self.hidden_units
+        if isinstance(units, numbers.Integral) or not all(
+            isinstance(u, numbers.Integral) and not isinstance(u, bool) and u >= 1 for u in units
+        ):
+            raise ValueError(f"hidden_units must be a tuple of positive ints, got {units!r}.")
+        check_real(self.dropout, "dropout", low=0, high=1, include_high=False)
+        check_option(self.activation, "activation", ACTIVATIONS)
+        check_option(self.architecture, "architecture", _ARCHITECTURES)
+
+    def _module_params(self):
+        return {
+            "embedding_dim": self.embedding_dim,
+            "hidden_units": tuple(self.hidden_units),
+            "dropout": self.dropout,
+            "activation": self.activation,
+            "architecture": self.architecture,
+            "output_bias": self._y_mean if self.loss == "mse" else 0.0,
+        }
+
+    def _fallback_ratings(self, user_codes, item_codes):
+        return np.full(len(user_codes), self._y_mean)

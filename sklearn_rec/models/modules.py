@@ -1,0 +1,210 @@
+"""PyTorch modules behind the estimators.
+
+Every module scores ``(user, item)`` index pairs. ``forward(user, item)``
+takes ``user`` of shape ``(B,)`` and ``item`` of shape ``(B,)`` or ``(B, K)``
+(a positive followed by sampled negatives) and returns raw scores of the
+shape of ``item``. ``score_matrix(user, item)`` scores every user against
+every item, ``(U,) x (I,) -> (U, I)``, without forming the pairs one by one;
+``pair_cost`` says how many floats one pair of it needs, to size chunks.
+``penalty(user, item)`` is the squared L2 norm of the embeddings each
+example uses, for regularisation restricted to the batch.
+"""
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+
+def _sq_norm(embedding):
+    return embedding.pow(2).sum(-1)
+
+
+def _per_example(norms):
+    """Sum a ``(B,)`` or ``(B, K)`` tensor of norms to ``(B,)``."""
+    return norms if norms.dim() == 1 else norms.sum(-1)
+
+
+class MatrixFactorizationModule(nn.Module):
+    """Biased matrix factorization: ``mu + b_u + b_i + p_u . q_i``.
+
+    Parameters
+    ----------
+    n_users, n_items : int
+        Sizes of the embedding tables.
+    n_factors : int
+        Number of latent factors.
+    init_std : float
+        Standard deviation of the normal initialisation of the factors.
+    global_bias : float
+        Initial ``mu`` (the mean rating for explicit data).
+    sparse : bool
+        Whether the embeddings produce sparse gradients.
+    """
+
+    def __init__(self, n_users, n_items, n_factors=32, init_std=0.1, global_bias=0.0, sparse=False):
+        super().__init__()
+        self.user_factors = nn.Embedding(n_users, n_factors, sparse=sparse)
+        self.item_factors = nn.Embedding(n_items, n_factors, sparse=sparse)
+        self.user_bias = nn.Embedding(n_users, 1, sparse=sparse)
+        self.item_bias = nn.Embedding(n_items, 1, sparse=sparse)
+        self.global_bias = nn.Parameter(torch.tensor(float(global_bias)))
+        nn.init.normal_(self.user_factors.weight, std=init_std)
+        nn.init.normal_(self.item_factors.weight, std=init_std)
+        nn.init.zeros_(self.user_bias.weight)
+        nn.init.zeros_(self.item_bias.weight)
+
+    pair_cost = 1
+
+    def forward(self, user, item):
+        p = self.user_factors(user)
+        b_u = self.user_bias(user)
+        if item.dim() == 1:
+            p, b_u = p, b_u.squeeze(-1)
+        else:
+            p = p.unsqueeze(1)
+        dot = (p * self.item_factors(item)).sum(-1)
+        return dot + b_u + self.item_bias(item).squeeze(-1) + self.global_bias
+
+    def score_matrix(self, user, item):
+        scores = self.user_factors(user) @ self.item_factors(item).T
+        scores += self.user_bias(user) + self.item_bias(item).T
+        return scores + self.global_bias
+
+    def penalty(self, user, item):
+        items = _sq_norm(self.item_factors(item)) + self.item_bias(item).squeeze(-1).pow(2)
+        users = _sq_norm(self.user_factors(user)) + self.user_bias(user).squeeze(-1).pow(2)
+        return users + _per_example(items)
+
+    def item_vectors(self):
+        return self.item_factors.weight
+
+    def rating_baseline(self):
+        """``(mu, b_u, b_i)``: the part of a score that needs only one id."""
+        return (
+            self.global_bias,
+            self.user_bias.weight.squeeze(-1),
+            self.item_bias.weight.squeeze(-1),
+        )
+
+
+class NCFModule(nn.Module):
+    """Neural collaborative filtering (He et al., WWW 2017).
+
+    The user and item embeddings are concatenated and fed to an MLP
+    (``architecture="mlp"``). With ``architecture="neumf"`` a generalised
+    matrix factorisation branch (the element-wise product of a second pair of
+    embeddings) is concatenated with the last hidden layer before the output
+    layer, as in NeuMF.
+
+    Parameters
+    ----------
+    n_users, n_items : int
+        Sizes of the embedding tables.
+    embedding_dim : int
+        Size of each embedding.
+    hidden_units : tuple of int
+        Widths of the hidden layers.
+    dropout : float
+        Dropout after each hidden layer.
+    activation : str
+        One of ``ACTIVATIONS``.
+    architecture : {"mlp", "neumf"}
+    init_std : float
+        Standard deviation of the normal initialisation of the embeddings.
+        NCF's 0.01 leaves small data sets stuck at the constant solution
+        with several sampled negatives; 0.1 does not.
+    output_bias : float
+        Initial bias of the output layer (the mean rating for explicit data).
+    sparse : bool
+        Whether the embeddings produce sparse gradients.
+    """
+
+    def __init__(
+        self,
+        n_users,
+        n_items,
+        embedding_dim=16,
+        hidden_units=(32, 16),
+        dropout=0.0,
+        activation="relu",
+        architecture="mlp",
+        init_std=0.1,
+        output_bias=0.0,
+        sparse=False,
+    ):
+        super().__init__()
+        self.embedding_dim = embedding_dim
+        self.user_embedding = nn.Embedding(n_users, embedding_dim, sparse=sparse)
+        self.item_embedding = nn.Embedding(n_items, embedding_dim, sparse=sparse)
+        layers, width = [], 2 * embedding_dim
+        for units in hidden_units:
+            layers += [nn.Linear(width, units), ACTIVATIONS[activation](), nn.Dropout(dropout)]
+            width = units
+        self.mlp = nn.Sequential(*layers)
+        self.neumf = architecture == "neumf"
+        if self.neumf:
+            self.user_gmf = nn.Embedding(n_users, embedding_dim, sparse=sparse)
+            self.item_gmf = nn.Embedding(n_items, embedding_dim, sparse=sparse)
+            width += embedding_dim
+        self.output = nn.Linear(width, 1)
+        for table in self._tables():
+            nn.init.normal_(table.weight, std=init_std)
+        nn.init.constant_(self.output.bias, output_bias)
+        first = hidden_units[0] if hidden_units else 2 * embedding_dim
+        self.pair_cost = first + (embedding_dim if self.neumf else 0)
+
+    def _tables(self):
+        tables = [self.user_embedding, self.item_embedding]
+        return [*tables, self.user_gmf, self.item_gmf] if self.neumf else tables
+
+    def forward(self, user, item):
+        q = self.item_embedding(item)
+        p = self.user_embedding(user)
+        if item.dim() == 2:
+            p = p.unsqueeze(1).expand_as(q)
+        hidden = self.mlp(torch.cat([p, q], dim=-1))
+        if self.neumf:
+            g = self.user_gmf(user)
+            if item.dim() == 2:
+                g = g.unsqueeze(1)
+            hidden = torch.cat([hidden, g * self.item_gmf(item)], dim=-1)
+        return self.output(hidden).squeeze(-1)
+
+    def score_matrix(self, user, item):
+        p, q = self.user_embedding(user), self.item_embedding(item)
+        if len(self.mlp):
+            # The first layer of the MLP is linear in the concatenation
+            # [p, q]: apply its two halves to the U users and the I items
+            # separately and broadcast, instead of forming U * I inputs.
+            first, d = self.mlp[0], self.embedding_dim
+            hidden = (p @ first.weight[:, :d].T + first.bias).unsqueeze(1)
+            hidden = self.mlp[1:](hidden + (q @ first.weight[:, d:].T).unsqueeze(0))
+        else:
+            hidden = torch.cat(
+                [p.unsqueeze(1).expand(-1, len(q), -1), q.unsqueeze(0).expand(len(p), -1, -1)],
+                dim=-1,
+            )
+        if self.neumf:
+            gmf = self.user_gmf(user).unsqueeze(1) * self.item_gmf(item).unsqueeze(0)
+            hidden = torch.cat([hidden, gmf], dim=-1)
+        return self.output(hidden).squeeze(-1)
+
+    def penalty(self, user, item):
+        users = _sq_norm(self.user_embedding(user))
+        items = _sq_norm(self.item_embedding(item))
+        if self.neumf:
+            users = users + _sq_norm(self.user_gmf(user))
+            items = items + _sq_norm(self.item_gmf(item))
+        return users + _per_example(items)
+
+    def item_vectors(self):
+        if self.neumf:
+            return torch.cat([self.item_embedding.weight, self.item_gmf.weight], dim=1)
+        return self.item_embedding.weight

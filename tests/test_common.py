@@ -1,0 +1,34 @@
+"""scikit-learn's estimator contract over every public estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_rec import MatrixFactorization, NeuralRecommender
+
+# scikit-learn's checks predict for rows of random ids never seen in fit: the
+# cold-start case, which handle_unknown="fallback" answers (and the default
+# "error" refuses by design; see test_estimators.py).
+SMALL = {"max_epochs": 2, "handle_unknown": "fallback"}
+ESTIMATORS = [
+    MatrixFactorization(n_factors=4, **SMALL),
+    MatrixFactorization(n_factors=4, loss="bpr", **SMALL),
+    NeuralRecommender(embedding_dim=4, hidden_units=(8,), loss="mse", **SMALL),
+    NeuralRecommender(embedding_dim=4, hidden_units=(8,), architecture="neumf", **SMALL),
+]
+
+
+def expected_failed_checks(estimator):
+    if estimator.loss == "mse":
+        return {}
+    return {
+        "check_estimators_dtypes": (
+            "passes labels {1, 2}; ranking losses take 0/1 labels (or no y) and "
+            "reject other values instead of guessing which one is positive"
+        ),
+    }
+
+
+@parametrize_with_checks(
+    ESTIMATORS, expected_failed_checks=expected_failed_checks, xfail_strict=True
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
