@@ -34,19 +34,16 @@ class RecommenderMixin:
 
     # -- validation and vocabularies -------------------------------------------
 
-    def _validate_X(self, X, *, reset):
-        """Check ``X`` and return its user and item id columns.
+    def _validate_X(self, X):
+        """Check query rows ``X`` against ``fit``; return the id columns.
 
-        ``n_features_in_`` and ``feature_names_in_`` follow scikit-learn's
-        rules: set when ``reset``, checked otherwise.
+        The number of columns and their names must be those seen in ``fit``
+        (``n_features_in_``, ``feature_names_in_``).
         """
-        if not reset and np.ndim(X) == 2:
+        if np.ndim(X) == 2:
             # First, so that a wrong number of columns gets scikit-learn's message.
             validate_data(self, X, reset=False, skip_check_array=True)
-        users, items = check_interactions(X)
-        if reset:
-            validate_data(self, X, reset=True, skip_check_array=True)
-        return users, items
+        return check_interactions(X)
 
     def _fit_vocabulary(self, users, items):
         self._user_index = build_vocabulary(users)
@@ -224,7 +221,7 @@ class RecommenderMixin:
         score : float
         """
         check_is_fitted(self)
-        self._validate_X(X, reset=False)
+        self._validate_X(X)
         return make_ranking_scorer("ndcg", k=10)(self, X, y)
 
     # -- scikit-learn protocol ----------------------------------------------------

@@ -52,20 +52,21 @@ def make_interactions(
     The generative model:
 
     - User factors ``U`` of shape (n_users, n_factors) and item factors ``V``
-      of shape (n_items, n_factors) have i.i.d. entries from
-      ``N(0, 1 / sqrt(n_factors))``, so the *affinity* ``a_ui = U[u] @ V[i]``
-      has unit variance whatever ``n_factors``.
+      of shape (n_items, n_factors) have i.i.d. Gaussian entries of mean 0 and
+      variance ``1 / sqrt(n_factors)``, so that the *affinity* ``a_ui = U[u] @
+      V[i]`` has unit variance whatever ``n_factors``.
     - Each user has an activity weight drawn from a log-normal distribution,
       so that the number of interactions varies a lot between users.
     - Item popularity follows a Zipf law: the item of popularity rank ``r``
       (1-based, ranks given to items in a random order) has weight
       ``r ** -popularity_skew``.
     - A pair ``(u, i)`` has weight ``activity_u * popularity_i *
-      sigmoid(selection_strength * a_ui)``: users mostly interact with active
-      items they like. Pairs are drawn one at a time in proportion to these
-      weights among the pairs not drawn yet (weighted sampling without
-      replacement), after one first pair per user drawn the same way among
-      that user's pairs, so that every user has at least one interaction.
+      sigmoid(selection_strength * a_ui)``: active users interact the most,
+      mostly with popular items they like. Pairs are drawn one at a time in
+      proportion to these weights among the pairs not drawn yet (weighted
+      sampling without replacement), after one first pair per user drawn the
+      same way among that user's pairs, so that every user has at least one
+      interaction.
     - For explicit data, the rating of a pair is ``round(clip(center + scale *
       (a_ui + b_u + b_i) + noise * e))`` with ``center`` and ``scale`` the
       middle and a quarter of the width of ``rating_range``, user and item
@@ -79,7 +80,8 @@ def make_interactions(
       window, so that popular and well-liked items tend to come first.
 
     The pairs are drawn without ever forming the ``n_users x n_items``
-    matrix, so that tens of millions of interactions take seconds.
+    matrix, in time and memory about linear in ``n_interactions``: tens of
+    millions of interactions fit in a few GiB.
 
     Parameters
     ----------
@@ -169,18 +171,22 @@ def make_interactions(
     implicit = _check_bool(implicit, "implicit")
     timestamps = _check_bool(timestamps, "timestamps")
     low, high = _check_rating_range(rating_range)
+    popularity_by_rank = np.arange(1, n_items + 1, dtype=np.float64) ** (-popularity_skew)
+    popularity_by_rank /= popularity_by_rank.sum()
+    if not popularity_by_rank[-1] > 0:
+        raise ValueError(
+            f"popularity_skew={popularity_skew!r} is too large for n_items={n_items}: "
+            "the least popular items would have a popularity of exactly 0."
+        )
     rng = check_random_state(random_state)
 
-    # Drawn whatever the flags, so that the pairs only depend on the counts,
-    # the knobs of the selection and the seed.
+    # Drawn whatever the flags, so that the pairs do not depend on them.
     factor_std = n_factors**-0.25
     user_factors = (factor_std * rng.standard_normal((n_users, n_factors))).astype(np.float32)
     item_factors = (factor_std * rng.standard_normal((n_items, n_factors))).astype(np.float32)
     activity = rng.lognormal(0.0, _ACTIVITY_SIGMA, size=n_users)
     activity /= activity.sum()
     item_by_rank = rng.permutation(n_items)
-    popularity_by_rank = np.arange(1, n_items + 1, dtype=np.float64) ** (-popularity_skew)
-    popularity_by_rank /= popularity_by_rank.sum()
     user_bias = _BIAS_STD * rng.standard_normal(n_users)
     item_bias = _BIAS_STD * rng.standard_normal(n_items)
 
@@ -193,28 +199,38 @@ def make_interactions(
         selection_strength,
     )
     first_items = model.draw_first_items(rng)
-    users, items, arrival = model.draw_more_pairs(rng, n_interactions - n_users, first_items)
-    users = np.concatenate([np.arange(n_users), users])
-    items = np.concatenate([first_items, items])
+    keys, arrival = model.draw_more_pairs(rng, n_interactions - n_users, first_items)
+    keys = np.concatenate([np.arange(n_users) * n_items + first_items, keys])
     arrival = np.concatenate([np.full(n_users, -np.inf), arrival])
+    # Rows sorted by user, then by arrival, the order of each user's timestamps;
+    # sorted by user, the factors gathered below stay in cache.
+    keys = keys[np.argsort(arrival)]
+    position = np.arange(n_interactions)
+    keys = keys[np.sort(keys // n_items * n_interactions + position) % n_interactions]
+    users, items = np.divmod(keys, n_items)
 
-    order = rng.permutation(n_interactions)
-    users, items, arrival = users[order], items[order], arrival[order]
-    columns = {"user": users, "item": items}
+    shuffle = rng.permutation(n_interactions)
+    # Streams of their own keep the pairs and the ratings the same whatever
+    # the flags.
+    timestamp_rng, rating_rng = (
+        np.random.RandomState(seed) for seed in rng.randint(2**31 - 1, size=2)
+    )
+    columns = {"user": users[shuffle], "item": items[shuffle]}
     if timestamps:
-        columns["timestamp"] = _draw_timestamps(rng, users, arrival, n_users)
-    X = pd.DataFrame(columns)
-
+        seconds = _draw_timestamps(timestamp_rng, users, n_users)
+        columns["timestamp"] = seconds[shuffle]
+    X = pd.DataFrame(columns, copy=False)
     if implicit:
         return X, np.ones(n_interactions)
+
     center, scale = (low + high) / 2, (high - low) / 4
     affinity = _pair_affinity(user_factors, item_factors, users, items)
     ratings = (
         center
         + scale * (affinity + user_bias[users] + item_bias[items])
-        + noise * rng.standard_normal(n_interactions)
+        + noise * rating_rng.standard_normal(n_interactions)
     )
-    return X, np.rint(np.clip(ratings, low, high))
+    return X, np.rint(np.clip(ratings, low, high))[shuffle]
 
 
 class _SelectionModel:
@@ -230,11 +246,11 @@ class _SelectionModel:
     popularity, keep the pair with probability ``sigmoid(strength *
     affinity)``, skip pairs that arrived before) needs one draw per arrival,
     and most arrivals of the most popular items repeat pairs once enough
-    time has passed. Items whose pairs are expected to have arrived about
-    once per user by the end of a round are therefore *enumerated*: every
-    pair of the item gets its first arrival time directly, from an
-    exponential draw (past arrivals are kept; memorylessness makes the rest
-    exact), and the simulation goes on over the remaining items only.
+    time has passed. Items expected to be drawn more than once per user by
+    the end of a round are therefore *enumerated*: every pair of the item
+    gets its first arrival time directly, from an exponential draw (past
+    arrivals are kept; memorylessness makes the rest exact), and the
+    simulation goes on over the remaining items only.
     """
 
     def __init__(
@@ -253,13 +269,10 @@ class _SelectionModel:
         self.popularity_by_rank = popularity_by_rank
         self.strength = strength
         self.n_users, self.n_items = len(activity), len(item_by_rank)
-        # Popularity mass of the items of ranks r: and beyond, summed from the
-        # least popular item up so that the tiny masses of the tail stay exact.
-        self.mass_from_rank = np.cumsum(popularity_by_rank[::-1])[::-1]
-
-    def mass_from(self, start):
-        """Popularity mass of the items of ranks ``start:``."""
-        return self.mass_from_rank[start] if start < self.n_items else 0.0
+        # mass_from[r] is the popularity mass of the items of ranks r and
+        # beyond, summed from the least popular item up so that the tiny masses
+        # of the tail stay exact.
+        self.mass_from = np.cumsum(popularity_by_rank[::-1])[::-1]
 
     def draw_first_items(self, rng):
         """Draw each user's first item, in proportion to its pair weight."""
@@ -292,17 +305,19 @@ class _SelectionModel:
 
         Returns
         -------
-        users, items : ndarray of shape (n_pairs,)
+        keys : ndarray of shape (n_pairs,)
+            The pairs, as ``user * n_items + item``.
         arrival : ndarray of shape (n_pairs,)
             First arrival time of each pair.
         """
         n_items = self.n_items
-        # Pairs of enumerated items, and pairs of simulated items that arrived,
-        # as keys ``user * n_items + item``; the latter sorted, for look-ups.
-        enum_keys = np.empty(0, dtype=np.int64)
-        enum_times = np.empty(0)
-        sim_keys = np.empty(0, dtype=np.int64)
-        sim_times = np.empty(0)
+        # Pairs as keys ``user * n_items + item``, with their first arrival
+        # times: every pair of the enumerated items (most of which arrive
+        # later), the pairs of the simulated items that arrived, and every key
+        # simulated so far, sorted, for look-ups.
+        enum_keys, enum_times = np.empty(0, dtype=np.int64), np.empty(0)
+        sim_keys, sim_times = np.empty(0, dtype=np.int64), np.empty(0)
+        seen = np.empty(0, dtype=np.int64)
         n_enumerated = 0
         now = 0.0
         n_arrived = 0
@@ -312,24 +327,31 @@ class _SelectionModel:
         while n_arrived < n_pairs:
             duration = min(
                 max(1.1 * (n_pairs - n_arrived), _MIN_ROUND) / arrival_rate,
-                _MAX_ROUND / self.mass_from(n_enumerated),
+                _MAX_ROUND / self.mass_from[n_enumerated],
             )
             n_target = int(
                 np.count_nonzero(self.popularity_by_rank * (now + duration) > self.n_users)
             )
             if n_target > n_enumerated:
-                new_keys, new_times, sim_keys, sim_times = self._enumerate(
+                new_keys, new_times, moved = self._enumerate(
                     rng, n_enumerated, n_target, now, sim_keys, sim_times, first_items
                 )
                 enum_keys = np.concatenate([enum_keys, new_keys])
                 enum_times = np.concatenate([enum_times, new_times])
+                sim_keys, sim_times = sim_keys[~moved], sim_times[~moved]
                 n_enumerated = n_target
             if n_enumerated == n_items:
                 now = np.inf
                 break
-            sim_keys, sim_times = self._simulate(
-                rng, n_enumerated, now, duration, sim_keys, sim_times, first_items
-            )
+
+            new_keys, new_times = self._simulate(rng, n_enumerated, now, duration, first_items)
+            fresh = np.ones(len(new_keys), dtype=bool)
+            if seen.size:
+                position = np.minimum(np.searchsorted(seen, new_keys), seen.size - 1)
+                fresh = seen[position] != new_keys
+            sim_keys = np.concatenate([sim_keys, new_keys[fresh]])
+            sim_times = np.concatenate([sim_times, new_times[fresh]])
+            seen = np.sort(np.concatenate([seen, new_keys[fresh]]))
             now += duration
             n_before = n_arrived
             n_arrived = len(sim_keys) + int(np.count_nonzero(enum_times <= now))
@@ -341,13 +363,18 @@ class _SelectionModel:
         if len(keys) > n_pairs:
             first = np.argpartition(times, n_pairs - 1)[:n_pairs]
             keys, times = keys[first], times[first]
-        return keys // n_items, keys % n_items, times
+        return keys, times
 
     def _enumerate(self, rng, start, stop, now, sim_keys, sim_times, first_items):
         """Give every pair of the items of ranks ``start:stop`` its arrival time.
 
-        Returns the keys and times of these pairs (first pairs excluded) and
-        the simulated pairs left once those of these items are taken out.
+        Returns
+        -------
+        keys, times : ndarray
+            The pairs of these items, first pairs excluded, and their first
+            arrival times.
+        moved : ndarray of shape (len(sim_keys),)
+            Whether each simulated pair is one of them.
         """
         n_users, n_items = self.n_users, self.n_items
         items = self.item_by_rank[start:stop]
@@ -369,22 +396,21 @@ class _SelectionModel:
         moved_users = sim_keys[moved] // n_items
         times[moved_users * width + rank[sim_items[moved]]] = sim_times[moved]
 
-        keys = users * n_items + pair_items
         not_first = pair_items != first_items[users]
-        return (
-            keys[not_first],
-            times[not_first],
-            sim_keys[~moved],
-            sim_times[~moved],
-        )
+        keys = users[not_first] * n_items + pair_items[not_first]
+        return keys, times[not_first], moved
 
-    def _simulate(self, rng, start, now, duration, sim_keys, sim_times, first_items):
+    def _simulate(self, rng, start, now, duration, first_items):
         """Run the process of the items of ranks ``start:`` for ``duration``.
 
-        Returns the simulated pairs that arrived by ``now + duration``.
+        Returns
+        -------
+        keys, times : ndarray
+            The distinct pairs that arrived, first pairs excluded, sorted, and
+            their first arrival times in the window.
         """
-        n_candidates = rng.poisson(duration * self.mass_from(start))
-        keys, times = [], []
+        n_candidates = rng.poisson(duration * self.mass_from[start])
+        keys, times = [np.empty(0, dtype=np.int64)], [np.empty(0)]
         for chunk_start in range(0, n_candidates, _CHUNK):
             size = min(_CHUNK, n_candidates - chunk_start)
             users = self._draw_users(rng, size)
@@ -395,8 +421,6 @@ class _SelectionModel:
             # Given their number, the arrival times within the window are
             # independent and uniform.
             times.append(now + duration * rng.random_sample(len(keys[-1])))
-        if not keys:
-            return sim_keys, sim_times
         keys, times = np.concatenate(keys), np.concatenate(times)
 
         # Keep the earliest arrival of each pair.
@@ -404,17 +428,8 @@ class _SelectionModel:
         keys, times = keys[order], times[order]
         first = np.flatnonzero(np.diff(keys, prepend=-1))
         if not first.size:
-            return sim_keys, sim_times
-        keys, times = keys[first], np.minimum.reduceat(times, first)
-
-        position = np.searchsorted(sim_keys, keys)
-        seen = np.zeros(len(keys), dtype=bool)
-        inside = position < len(sim_keys)
-        seen[inside] = sim_keys[position[inside]] == keys[inside]
-        return (
-            np.insert(sim_keys, position[~seen], keys[~seen]),
-            np.insert(sim_times, position[~seen], times[~seen]),
-        )
+            return keys, times
+        return keys[first], np.minimum.reduceat(times, first)
 
     def _draw_users(self, rng, size):
         """Draw users by activity, sorted, which speeds up gathering factors."""
@@ -422,7 +437,7 @@ class _SelectionModel:
 
     def _draw_items(self, rng, size, start):
         """Draw items by popularity among the items of ranks ``start:``."""
-        probabilities = self.popularity_by_rank[start:] / self.mass_from(start)
+        probabilities = self.popularity_by_rank[start:] / self.mass_from[start]
         ranks = np.repeat(np.arange(start, self.n_items), rng.multinomial(size, probabilities))
         # Shuffled, the draws are independent of the sorted users they meet.
         rng.shuffle(ranks)
@@ -444,30 +459,25 @@ def _pair_affinity(user_factors, item_factors, users, items):
     return affinity
 
 
-def _draw_timestamps(rng, users, arrival, n_users):
-    """Unix times placing each user's interactions, in arrival order, in a window."""
+def _draw_timestamps(rng, users, n_users):
+    """Unix times of interactions sorted by user, increasing along each user's.
+
+    ``users`` must be sorted.
+    """
+    n_rows = len(users)
     duration = np.minimum(
         _SPAN,
         rng.lognormal(np.log(_MEDIAN_ACTIVE_SECONDS), _ACTIVE_SIGMA, size=n_users),
     )
     start = (_SPAN - duration) * rng.random_sample(n_users)
-    order = np.lexsort((arrival, users))
-    sorted_users = users[order]
     # Adding a uniform fraction to the user id and sorting sorts the fractions
     # within each user while keeping the users grouped.
-    fractions = np.sort(sorted_users + rng.random_sample(len(users))) - sorted_users
-    group_start = np.searchsorted(sorted_users, sorted_users)
-    within = np.arange(len(users)) - group_start
-    # Adding the position within the user makes equal seconds strictly
-    # increasing.
-    seconds = (
-        _EPOCH
-        + np.floor(start[sorted_users] + fractions * duration[sorted_users]).astype(np.int64)
-        + within
-    )
-    timestamps = np.empty(len(users), dtype=np.int64)
-    timestamps[order] = seconds
-    return timestamps
+    fractions = np.sort(users + rng.random_sample(n_rows)) - users
+    offsets = np.floor(start[users] + fractions * duration[users]).astype(np.int64)
+    counts = np.bincount(users, minlength=n_users)
+    position = np.arange(n_rows) - np.repeat(np.cumsum(counts) - counts, counts)
+    # Adding the position within the user makes equal seconds increase.
+    return _EPOCH + offsets + position
 
 
 def _check_count(value, name):

@@ -79,7 +79,7 @@ class NegativeSampler:
             self.seen_keys = keys.to(device)
 
     def _is_seen(self, user, items):
-        query = user.unsqueeze(1) * self.n_items + items
+        query = user * self.n_items + items
         position = torch.searchsorted(self.seen_keys, query).clamp_(max=len(self.seen_keys) - 1)
         return self.seen_keys[position] == query
 
@@ -88,12 +88,16 @@ class NegativeSampler:
         items = torch.randint(self.n_items, shape, device=self.device)
         if self.seen_keys is None or len(self.seen_keys) == 0:
             return items
+        flat_items = items.view(-1)
+        flat_users = user.repeat_interleave(self.n_negatives)
+        # Each round redraws the draws that hit a seen item and checks only
+        # those again.
+        pending = torch.arange(len(flat_items), device=self.device)
         for _ in range(_MAX_REJECTION_ROUNDS):
-            redraw = self._is_seen(user, items)
-            n_redraw = int(redraw.sum())
-            if n_redraw == 0:
+            pending = pending[self._is_seen(flat_users[pending], flat_items[pending])]
+            if len(pending) == 0:
                 break
-            items[redraw] = torch.randint(self.n_items, (n_redraw,), device=self.device)
+            flat_items[pending] = torch.randint(self.n_items, (len(pending),), device=self.device)
         return items
 
 

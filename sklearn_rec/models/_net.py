@@ -25,13 +25,14 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.utils import is_dataset
 
 from .._base import _HANDLE_UNKNOWN, RecommenderMixin
 from .._encode import UNKNOWN
 from .._validation import (
+    check_interactions,
     check_option,
     check_positive_int,
     check_real,
@@ -139,7 +140,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         """Encode raw ``(user, item)`` rows (and ``y``) into a dataset."""
         if is_dataset(X):
             return X
-        users, items = self._validate_X(X, reset=False)
+        users, items = self._validate_X(X)
         return self._encoded_dataset(
             users, items, check_target(y, len(users), binary=self.loss != "mse")
         )
@@ -209,7 +210,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self : object
         """
         self._check_params()
-        users, items = self._validate_X(X, reset=True)
+        users, items = check_interactions(X)
         y = check_target(y, len(users), binary=self.loss != "mse")
         if self.loss == "mse" and y is None:
             raise ValueError(
@@ -217,6 +218,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 "loss='mse' trains on explicit ratings. Use loss='bce' or 'bpr' for implicit "
                 "feedback."
             )
+        validate_data(self, X, reset=True, skip_check_array=True)
         self._fit_vocabulary(users, items)
         dataset = self._encoded_dataset(users, items, y)
         self._y_mean = 0.0 if y is None else float(y.mean())
@@ -279,7 +281,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         y_pred : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        users, items = self._validate_X(X, reset=False)
+        users, items = self._validate_X(X)
         user_codes, item_codes = self._encode_users(users), self._encode_items(items)
         self._check_known("user", users, user_codes)
         self._check_known("item", items, item_codes)

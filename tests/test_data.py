@@ -1,0 +1,54 @@
+"""Negative sampling and the batch iterator."""
+
+import numpy as np
+import torch
+from scipy import sparse
+
+from sklearn_rec.models._data import InteractionDataset, InteractionIterator, NegativeSampler
+
+
+def test_unseen_sampling_avoids_seen_items():
+    rng = np.random.default_rng(0)
+    seen = sparse.random(50, 40, density=0.5, random_state=0, format="csr")
+    seen.data[:] = 1
+    sampler = NegativeSampler(40, 8, seen)
+    torch.manual_seed(0)
+    users = rng.integers(0, 50, 500)
+    user = torch.as_tensor(users)
+    negatives = sampler(user).numpy().copy()
+    assert negatives.shape == (500, 8)
+    dense = seen.toarray()
+    hits = dense[users[:, None], negatives]
+    # Half of the catalogue is seen: 10 redraw rounds leave ~0.5**11 of draws.
+    assert hits.mean() < 0.005
+    uniform = NegativeSampler(40, 8)(user).numpy().copy()
+    assert dense[users[:, None], uniform].mean() > 0.4
+
+
+def test_sampler_gives_up_on_users_who_saw_everything():
+    seen = sparse.csr_matrix(np.ones((2, 5)))
+    negatives = NegativeSampler(5, 3, seen)(torch.tensor([0, 1]))
+    assert negatives.shape == (2, 3)
+
+
+def test_iterator_covers_every_row_once_per_epoch():
+    dataset = InteractionDataset(np.arange(10), np.arange(10) % 3, np.arange(10.0))
+    iterator = InteractionIterator(dataset, 4, shuffle=True)
+    torch.manual_seed(0)
+    first = torch.cat([X["user"] for X, _ in iterator])
+    second = torch.cat([X["user"] for X, _ in iterator])
+    assert len(iterator) == 3
+    assert sorted(first.tolist()) == list(range(10))
+    assert not torch.equal(first, second)
+    for X, y in iterator:
+        torch.testing.assert_close(y, X["user"].float())
+
+
+def test_iterator_with_negatives_and_targets():
+    dataset = InteractionDataset(np.arange(6), np.zeros(6))
+    sampler = NegativeSampler(5, 2)
+    X, y = next(iter(InteractionIterator(dataset, 6, sampler=sampler, loss="bce")))
+    assert X["item"].shape == (6, 3) and (X["item"][:, 0] == 0).all()
+    torch.testing.assert_close(y, torch.tensor([[1.0, 0.0, 0.0]] * 6))
+    X, y = next(iter(InteractionIterator(dataset, 6, sampler=sampler, loss="bpr")))
+    torch.testing.assert_close(y, torch.ones(6))
