@@ -33,12 +33,14 @@ class MatrixFactorization(RecommenderNet):
         ``"unseen"`` draws uniformly among the items the user did not
         interact with (rejection sampling); ``"uniform"`` draws from the
         whole catalogue, which is cheaper and may draw a positive.
-    weight_decay : float, default=1e-4
+    weight_decay : float or None, default=None
         L2 penalty on the factors and biases *used by each batch*: the loss
         gets ``weight_decay * mean_b(||p_u||^2 + b_u^2 + sum_i (||q_i||^2 + b_i^2))``
         over the examples ``b`` of the batch (``i`` the observed item and its
         negatives). Rows of the embedding tables absent from a batch are not
-        decayed, unlike the optimizer's ``optimizer__weight_decay``.
+        decayed, unlike the optimizer's ``optimizer__weight_decay``. ``None``
+        picks a default by loss: 0.1 for ``"mse"``, 0.01 for ``"bce"`` and
+        ``"bpr"`` (what worked best on MovieLens-100K among 1e-4 to 0.4).
     lr : float, default=0.01
         Learning rate.
     optimizer : torch optimizer class, default=torch.optim.Adam
@@ -109,7 +111,7 @@ class MatrixFactorization(RecommenderNet):
         loss="mse",
         n_negatives=4,
         negative_sampling="unseen",
-        weight_decay=1e-4,
+        weight_decay=None,
         lr=0.01,
         optimizer=torch.optim.Adam,
         max_epochs=20,
@@ -136,6 +138,11 @@ class MatrixFactorization(RecommenderNet):
         self.device = device
         self.verbose = verbose
         self._store_routed_params(kwargs)
+
+    def _weight_decay(self):
+        if self.weight_decay is None:
+            return 0.1 if self.loss == "mse" else 0.01
+        return self.weight_decay
 
     def _check_module_params(self):
         check_positive_int(self.n_factors, "n_factors")

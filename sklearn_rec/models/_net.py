@@ -109,12 +109,16 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         check_option(self.negative_sampling, "negative_sampling", _NEGATIVE_SAMPLING)
         check_positive_int(self.n_negatives, "n_negatives", minimum=1 if self.loss == "bpr" else 0)
         check_real(self.lr, "lr", low=0)
-        check_real(self.weight_decay, "weight_decay", low=0)
+        check_real(self._weight_decay(), "weight_decay", low=0)
         check_positive_int(self.max_epochs, "max_epochs", minimum=0)
         if self.batch_size != -1:
             check_positive_int(self.batch_size, "batch_size")
         check_random_state(self.random_state)
         self._check_module_params()
+
+    def _weight_decay(self):
+        """The L2 penalty in force (subclasses may resolve a default)."""
+        return self.weight_decay
 
     def _check_module_params(self):
         """Validate the hyperparameters of the module (subclasses)."""
@@ -175,8 +179,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         if self.loss != "mse" and y_true is None:
             y_true = torch.ones_like(y_pred)
         loss = self.criterion_(y_pred, y_true)
-        if training and self.weight_decay:
-            loss = loss + self.weight_decay * self.module_.penalty(X["user"], X["item"]).mean()
+        weight_decay = self._weight_decay()
+        if training and weight_decay:
+            loss = loss + weight_decay * self.module_.penalty(X["user"], X["item"]).mean()
         return loss
 
     @contextmanager
