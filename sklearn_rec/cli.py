@@ -28,8 +28,8 @@ def demo(out=sys.stdout):
         n_items=400,
         n_interactions=30_000,
         n_factors=8,
-        popularity_skew=0.5,
-        selection_strength=6.0,
+        popularity_skew=0.3,
+        selection_strength=8.0,
         noise=0.3,
         random_state=0,
     )
@@ -49,7 +49,10 @@ def demo(out=sys.stdout):
             MatrixFactorization(n_factors=16, loss="bpr", random_state=0),
             None,
         ),
-        "NeuralRecommender(loss='bce')": (NeuralRecommender(random_state=0), None),
+        "NeuralRecommender(neumf, bce)": (
+            NeuralRecommender(architecture="neumf", random_state=0),
+            None,
+        ),
     }
     rows = [_baseline_row(X_train, y_train, X_test, y_test)]
     for name, (model, target) in models.items():
@@ -64,7 +67,7 @@ def demo(out=sys.stdout):
     _print_table(rows, out)
 
     user = X_test.user.iloc[0]
-    items, scores = models["NeuralRecommender(loss='bce')"][0].recommend([user], n=10)
+    items, scores = models["NeuralRecommender(neumf, bce)"][0].recommend([user], n=10)
     liked = X_test.item[X_test.user == user].tolist()
     print(f"\nTop 10 for user {user} (NeuralRecommender); * = in the user's test items:", file=out)
     for rank, (item, score) in enumerate(zip(items[0], scores[0], strict=True), start=1):
