@@ -21,8 +21,9 @@ def _popularity_lists(X_train, users, k):
     return [[i for i in popular if i not in seen[u]][:k] for u in users]
 
 
-def demo(out=sys.stdout):
+def demo(out=None):
     """Fit both estimators on synthetic interactions and report test metrics."""
+    out = sys.stdout if out is None else out
     X, y = make_interactions(
         n_users=600,
         n_items=400,

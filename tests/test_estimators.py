@@ -6,182 +6,68 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import checkerboard
-from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
+from sklearn_rec.utils.estimator_checks import (
+    checkerboard,
+    parametrize_with_recommender_checks,
+)
 
 FAST = {"max_epochs": 150, "batch_size": 64, "random_state": 0}
+LOSSES = ("mse", "bce", "bpr")
+ESTIMATORS = (
+    [MatrixFactorization(n_factors=4, loss=loss, **FAST) for loss in LOSSES]
+    + [
+        NeuralRecommender(embedding_dim=4, hidden_units=(8,), loss=loss, lr=0.01, **FAST)
+        for loss in LOSSES
+    ]
+    + [
+        NeuralRecommender(
+            embedding_dim=4, hidden_units=(8,), architecture="neumf", dropout=0.2, lr=0.01, **FAST
+        )
+    ]
+)
 
 
-def make(name, loss, **params):
-    if name == "mf":
-        return MatrixFactorization(n_factors=4, loss=loss, **{**FAST, **params})
-    return NeuralRecommender(
-        embedding_dim=4, hidden_units=(8,), loss=loss, lr=0.01, **{**FAST, **params}
-    )
+@parametrize_with_recommender_checks(ESTIMATORS)
+def test_recommender_checks(estimator, check):
+    check(estimator)
 
 
-ALL = [(name, loss) for name in ("mf", "ncf") for loss in ("mse", "bce", "bpr")]
-
-
-@pytest.fixture(scope="module", params=ALL, ids=lambda p: "-".join(p))
-def fitted(request):
-    name, loss = request.param
-    X, y = checkerboard(20, ratings=loss == "mse")
-    return make(name, loss).fit(X, y), X, y
-
-
-def test_checkerboard_top1_is_the_withheld_diagonal(fitted):
-    est, _, _ = fitted
-    items, scores = est.recommend(np.arange(20), n=1)
-    np.testing.assert_array_equal(items[:, 0], np.arange(20))
-    assert np.isfinite(scores).all()
-
-
-def test_recommend_shapes_and_order(fitted):
-    est, _, _ = fitted
-    items, scores = est.recommend([3, 4], n=5)
-    assert items.shape == scores.shape == (2, 5)
-    assert (np.diff(scores, axis=1) <= 0).all()
-    # A scalar is one query: still 2-D.
-    items, scores = est.recommend(3, n=5)
-    assert items.shape == (1, 5)
-
-
-def test_recommend_scores_match_predict(fitted):
-    est, _, _ = fitted
-    items, scores = est.recommend([5], n=4)
-    pairs = pd.DataFrame({"user": [5] * 4, "item": items[0]})
-    np.testing.assert_allclose(est.predict(pairs), scores[0], rtol=1e-5, atol=1e-6)
-
-
-def test_batch_equals_single_user(fitted):
-    est, _, _ = fitted
-    users = np.arange(20)
-    batch_items, batch_scores = est.recommend(users, n=6)
-    for u in users:
-        items, scores = est.recommend([u], n=6)
-        np.testing.assert_array_equal(items[0], batch_items[u])
-        np.testing.assert_allclose(scores[0], batch_scores[u], rtol=1e-5, atol=1e-7)
-
-
-def test_chunking_does_not_change_results(fitted):
-    est, _, _ = fitted
-    expected = est.recommend(np.arange(20), n=5)
-    small = pickle.loads(pickle.dumps(est))
-    small._score_budget = 7  # one user per chunk
-    result = small.recommend(np.arange(20), n=5)
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_chunking_does_not_change_results(estimator):
+    X, y = checkerboard(ratings=estimator.loss == "mse")
+    model = pickle.loads(pickle.dumps(estimator)).fit(X, y)
+    expected = model.recommend(np.arange(20), n=5)
+    model._score_budget = 7  # one user per chunk
+    result = model.recommend(np.arange(20), n=5)
     np.testing.assert_array_equal(result[0], expected[0])
     np.testing.assert_allclose(result[1], expected[1], rtol=1e-5, atol=1e-7)
 
 
-def test_exclude_seen(fitted):
-    est, X, _ = fitted
-    seen = set(X.loc[X.user == 2, "item"])
-    items, _ = est.recommend([2], n=20)
-    finite = np.isfinite(est.recommend([2], n=20)[1][0])
-    assert not seen & set(items[0][finite])
-    items, scores = est.recommend([2], n=20, exclude_seen=False)
-    assert np.isfinite(scores).all()
-    assert seen <= set(items[0])
-
-
-def test_n_above_catalogue_size(fitted):
-    est, X, _ = fitted
-    items, scores = est.recommend([0, 1], n=1000)
-    assert items.shape == (2, 20)
-    n_seen = X.groupby("user").size().loc[[0, 1]].to_numpy()
-    np.testing.assert_array_equal(np.isfinite(scores).sum(axis=1), 20 - n_seen)
-    for row, finite in zip(items, np.isfinite(scores), strict=True):
-        assert len(set(row[finite])) == finite.sum()
-
-
-def test_candidate_items_and_exclusions(fitted):
-    est, _, _ = fitted
-    items, _ = est.recommend([0], n=3, exclude_seen=False, items=[1, 3, 5, 7])
-    assert set(items[0]) <= {1, 3, 5, 7}
-    items, _ = est.recommend([0], n=20, exclude_seen=False, exclude_items=[0, 2, 99])
-    assert items.shape == (1, 18)
-    assert not {0, 2} & set(items[0])
-    items, _ = est.recommend([0], n=5, items=[0, 1, 2], exclude_items=[1])
-    assert set(items[0]) == {0, 2}
-    with pytest.raises(ValueError, match=r"unknown item id.*\[99\]"):
-        est.recommend([0], items=[1, 99])
-
-
-def test_similar_items(fitted):
-    est, _, _ = fitted
-    items, scores = est.similar_items([4, 5], n=3)
-    assert items.shape == scores.shape == (2, 3)
-    assert 4 not in items[0] and 5 not in items[1]
-    assert (np.abs(scores) <= 1 + 1e-5).all()
-    assert est.similar_items([4], n=100)[0].shape == (1, 19)
-
-
-def test_unknown_ids_error_names_them(fitted):
-    est, _, _ = fitted
-    with pytest.raises(ValueError, match=r"unknown user id.*\[77, 99\]"):
-        est.recommend([1, 99, 77])
-    with pytest.raises(ValueError, match=r"unknown item id.*\[55\]"):
-        est.predict(pd.DataFrame({"user": [1, 2], "item": [55, 3]}))
-
-
-def test_unknown_ids_fallback(fitted):
-    est, X, y = fitted
-    est = clone(est).set_params(handle_unknown="fallback").fit(X, y)
-    popularity = X["item"].value_counts()
-    items, _ = est.recommend([0, 99], n=3)
-    top = popularity.sort_values(ascending=False, kind="stable")
-    assert set(items[1]) <= set(top.index[top >= top.iloc[2]])
-    np.testing.assert_array_equal(items[0], est.recommend([0], n=3)[0][0])
-    known = est.predict(X[:2])
-    pred = est.predict(pd.DataFrame({"user": [0, 0, 99], "item": [X.item[0], 55, 55]}))
-    assert pred[0] == pytest.approx(known[0])
-    if est.loss == "mse" and isinstance(est, MatrixFactorization):
-        mu, user_bias, _ = (t.detach().numpy() for t in est.module_.rating_baseline())
-        assert pred[1] == pytest.approx(mu + user_bias[0], rel=1e-5)
-        assert pred[2] == pytest.approx(mu, rel=1e-5)
-    elif est.loss == "mse":
-        assert pred[2] == pytest.approx(y.mean())
-    else:
-        assert pred[1] == pred[2] == 0
-
-
-def test_pickle_round_trip(fitted):
-    est, X, _ = fitted
-    restored = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(restored.predict(X), est.predict(X))
-    for a, b in zip(restored.recommend([1, 2]), est.recommend([1, 2]), strict=True):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_loss_falls_during_training(fitted):
-    est, _, _ = fitted
-    losses = est.history_[:, "train_loss"]
-    assert len(losses) == FAST["max_epochs"]
-    assert losses[-1] < 0.5 * losses[0]
-
-
-@pytest.mark.parametrize(("name", "loss"), ALL)
-def test_same_random_state_same_model(name, loss):
-    X, y = checkerboard(12, ratings=loss == "mse")
-    a = (
-        make(name, loss, max_epochs=3, dropout=0.2)
-        if name == "ncf"
-        else make(name, loss, max_epochs=3)
+def test_matrix_factorization_rating_fallback():
+    X, y = checkerboard(ratings=True)
+    model = MatrixFactorization(n_factors=4, handle_unknown="fallback", **FAST).fit(X, y)
+    mu, user_bias, item_bias = (t.detach().numpy() for t in model.module_.rating_baseline())
+    pairs = pd.DataFrame({"user": [0, 99, 99], "item": [55, 3, 55]})
+    np.testing.assert_allclose(
+        model.predict(pairs), [mu + user_bias[0], mu + item_bias[3], mu], rtol=1e-5
     )
-    a.fit(X, y)
-    b = clone(a).fit(X, y)
-    c = clone(a).set_params(random_state=1).fit(X, y)
-    for (key, wa), wb in zip(
-        a.module_.state_dict().items(), b.module_.state_dict().values(), strict=True
-    ):
-        assert torch.equal(wa, wb), key
-    np.testing.assert_array_equal(a.predict(X), b.predict(X))
-    np.testing.assert_array_equal(a.recommend([0, 1])[0], b.recommend([0, 1])[0])
-    assert not np.array_equal(a.predict(X), c.predict(X))
+
+
+def test_neural_rating_fallback_is_the_mean():
+    X, y = checkerboard(ratings=True)
+    model = NeuralRecommender(loss="mse", handle_unknown="fallback", max_epochs=1).fit(X, y)
+    np.testing.assert_allclose(model.predict(pd.DataFrame({"user": [99], "item": [0]})), y.mean())
+
+
+@pytest.mark.parametrize("loss", ["bce", "bpr"])
+def test_ranking_fallback_is_popularity(loss):
+    X, _ = checkerboard()
+    model = MatrixFactorization(loss=loss, handle_unknown="fallback", max_epochs=1).fit(X)
+    scores = model.predict(pd.DataFrame({"user": [99, 99, 0], "item": [0, 55, 55]}))
+    np.testing.assert_allclose(scores, [1.0, 0.0, 0.0])
 
 
 def test_fit_leaves_torch_global_rng_alone():

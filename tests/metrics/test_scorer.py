@@ -3,10 +3,10 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import checkerboard
 
 from sklearn_rec import MatrixFactorization
 from sklearn_rec.metrics import make_ranking_scorer, ndcg_at_k, recall_at_k
+from sklearn_rec.utils.estimator_checks import checkerboard
 
 
 @pytest.fixture(scope="module")
