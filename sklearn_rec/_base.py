@@ -74,6 +74,19 @@ class RecommenderMixin:
         matrix.data[:] = 1
         return matrix
 
+    def _score_ids(self, users, items):
+        """Scores of raw ``(user, item)`` pairs under the unknown-id policy."""
+        user_codes, item_codes = self._encode_users(users), self._encode_items(items)
+        self._check_known("user", users, user_codes)
+        self._check_known("item", items, item_codes)
+        known = (user_codes != UNKNOWN) & (item_codes != UNKNOWN)
+        scores = np.empty(len(users))
+        if known.any():
+            scores[known] = self._score_pairs(user_codes[known], item_codes[known])
+        if not known.all():
+            scores[~known] = self._fallback_scores(user_codes[~known], item_codes[~known])
+        return scores
+
     def _item_popularity(self):
         """Number of training users per item."""
         return np.asarray(self.seen_.sum(axis=0), dtype=np.float64).ravel()
@@ -94,6 +107,55 @@ class RecommenderMixin:
         return scores
 
     # -- query API --------------------------------------------------------------
+
+    def predict(self, X):
+        """Score each ``(user, item)`` row of ``X``.
+
+        Ratings for ``loss="mse"``, the probability of an interaction for
+        ``"bce"``, and a ranking score for ``"bpr"``. Rows with an unknown
+        user or item raise with ``handle_unknown="error"``; with
+        ``"fallback"`` they get the documented fallback score.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_columns)
+            The columns seen in ``fit``: user ids first, item ids second.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self._score_ids(*self._validate_X(X))
+
+    def score_items(self, users, items):
+        """Score given candidate items for each user.
+
+        Parameters
+        ----------
+        users : array-like of shape (n_queries,)
+            Raw user ids.
+        items : array-like of shape (n_queries, n_candidates)
+            Row ``j`` holds the raw item ids to score for ``users[j]``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_queries, n_candidates)
+            On the scale of :meth:`predict`, under the same unknown-id policy.
+        """
+        check_is_fitted(self)
+        users = check_ids(users, "users")
+        items = (
+            np.asarray(items, dtype=object) if not hasattr(items, "dtype") else np.asarray(items)
+        )
+        if items.ndim != 2 or len(items) != len(users):
+            raise ValueError(
+                f"items must be 2-D with one row per user ({len(users)} rows), got shape "
+                f"{items.shape}."
+            )
+        flat_items = check_ids(items.ravel(), "items")
+        scores = self._score_ids(np.repeat(users, items.shape[1]), flat_items)
+        return scores.reshape(items.shape)
 
     def recommend(self, users, n=10, *, exclude_seen=True, items=None, exclude_items=None):
         """Recommend the top ``n`` items for each user.

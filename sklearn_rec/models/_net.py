@@ -25,12 +25,11 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
 from skorch.utils import is_dataset
 
 from .._base import _HANDLE_UNKNOWN, RecommenderMixin
-from .._encode import UNKNOWN
 from .._validation import (
     check_interactions,
     check_option,
@@ -268,36 +267,10 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         """Raw module scores on the scale of ``predict``."""
         return torch.sigmoid(scores) if self.loss == "bce" else scores
 
-    def predict(self, X):
-        """Score each ``(user, item)`` row of ``X``.
-
-        Ratings for ``loss="mse"``, the probability of an interaction for
-        ``"bce"``, and a ranking score for ``"bpr"``. Rows with an unknown
-        user or item raise with ``handle_unknown="error"``; with
-        ``"fallback"`` they get the documented fallback score.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_columns)
-            The columns seen in ``fit``: user ids first, item ids second.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        users, items = self._validate_X(X)
-        user_codes, item_codes = self._encode_users(users), self._encode_items(items)
-        self._check_known("user", users, user_codes)
-        self._check_known("item", items, item_codes)
-        known = (user_codes != UNKNOWN) & (item_codes != UNKNOWN)
-        y_pred = np.empty(len(users))
-        if known.any():
-            dataset = InteractionDataset(user_codes[known], item_codes[known])
-            y_pred[known] = self._output(self.forward(dataset)).numpy()
-        if not known.all():
-            y_pred[~known] = self._fallback_scores(user_codes[~known], item_codes[~known])
-        return y_pred
+    def _score_pairs(self, user_codes, item_codes):
+        """Scores of known ``(user, item)`` index pairs, on the scale of ``predict``."""
+        dataset = InteractionDataset(user_codes, item_codes)
+        return self._output(self.forward(dataset)).numpy()
 
     @torch.no_grad()
     def _chunked_topk(self, rows, score_fn, k, n_columns, pair_cost, mask_fn=None):

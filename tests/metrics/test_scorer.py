@@ -3,9 +3,11 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from sklearn_rec import MatrixFactorization
 from sklearn_rec.metrics import make_ranking_scorer, ndcg_at_k, recall_at_k
+from sklearn_rec.metrics._scorer import _sample_unseen
 from sklearn_rec.utils.estimator_checks import checkerboard
 
 
@@ -64,6 +66,8 @@ def test_callable_metric_and_pickle(model):
         (("auc",), {}, ValueError, "metric must be one of"),
         (("ndcg",), {"k": 0}, ValueError, "k must be >= 1"),
         (("ndcg",), {"exclude_seen": 1}, TypeError, "exclude_seen must be a bool"),
+        (("ndcg",), {"n_negatives": 0}, ValueError, "n_negatives must be >= 1"),
+        (("ndcg",), {"random_state": "x"}, ValueError, "cannot be used to seed"),
     ],
 )
 def test_bad_arguments(args, kwargs, error, match):
@@ -78,3 +82,82 @@ def test_unknown_test_users_follow_the_estimator_policy(model):
     fallback = pickle.loads(pickle.dumps(model)).set_params(handle_unknown="fallback")
     assert 0 <= fallback.score(X_test) <= 1
     assert np.isfinite(fallback.score(X_test))
+
+
+class ScoreByItemId:
+    """A stand-in recommender whose score of an item is minus its id."""
+
+    def __init__(self, n_users=30, n_items=200, seed=0):
+        rng = np.random.default_rng(seed)
+        self.users_ = np.arange(n_users)
+        self.items_ = np.arange(n_items)
+        dense = rng.random((n_users, n_items)) < 0.2
+        self.seen_ = sparse.csr_matrix(dense.astype(np.float32))
+
+    def score_items(self, users, items):
+        return -np.asarray(items, dtype=float)
+
+
+def test_sampled_negatives_are_unseen_distinct_and_seeded():
+    est = ScoreByItemId()
+    relevant = [np.array([u, u + 1]) for u in range(30)]
+    negatives = _sample_unseen(est, np.arange(30), relevant, 50, 0)
+    assert negatives.shape == (30, 50)
+    seen = est.seen_.toarray().astype(bool)
+    for u, row in enumerate(negatives):
+        assert len(set(row)) == 50
+        assert not seen[u, row].any()
+        assert not set(row) & set(relevant[u])
+    np.testing.assert_array_equal(negatives, _sample_unseen(est, np.arange(30), relevant, 50, 0))
+    assert not np.array_equal(negatives, _sample_unseen(est, np.arange(30), relevant, 50, 1))
+
+
+@pytest.mark.parametrize("metric", ["hit_rate", "ndcg"])
+def test_sampled_protocol_against_hand_computed_ranks(metric):
+    est = ScoreByItemId()
+    X = pd.DataFrame({"user": [0, 0, 1, 2, 3], "item": [10, 150, 40, 199, 3]})
+    scorer = make_ranking_scorer(metric, k=10, n_negatives=99, random_state=0)
+    relevant = [np.array([10, 150]), np.array([40]), np.array([199]), np.array([3])]
+    negatives = _sample_unseen(est, np.arange(4), relevant, 99, 0)
+    per_user = []
+    for u, items in enumerate(relevant):
+        values = []
+        for target in items:
+            # Higher score for lower ids; the target loses ties (there are none here).
+            rank = int((negatives[u] < target).sum())
+            if metric == "hit_rate":
+                values.append(float(rank < 10))
+            else:
+                values.append(1 / np.log2(rank + 2) if rank < 10 else 0.0)
+        per_user.append(np.mean(values))
+    assert scorer(est, X) == pytest.approx(np.mean(per_user))
+
+
+def test_sampled_protocol_target_loses_ties():
+    class Constant(ScoreByItemId):
+        def score_items(self, users, items):
+            return np.zeros(np.shape(items))
+
+    X = pd.DataFrame({"user": [0, 1], "item": [5, 6]})
+    assert make_ranking_scorer("hit_rate", k=99, n_negatives=99, random_state=0)(Constant(), X) == 0
+    assert (
+        make_ranking_scorer("hit_rate", k=100, n_negatives=99, random_state=0)(Constant(), X) == 1
+    )
+
+
+def test_sampled_protocol_on_a_fitted_model(model):
+    diagonal = pd.DataFrame({"user": range(12), "item": range(12)})
+    # 6 opposite-parity items are unseen and not relevant: a perfect model ranks u first.
+    scorer = make_ranking_scorer("hit_rate", k=1, n_negatives=6, random_state=0)
+    assert scorer(model, diagonal) == 1.0
+    with pytest.raises(ValueError, match="n_negatives=7 exceeds the 6 items"):
+        make_ranking_scorer("hit_rate", n_negatives=7)(model, diagonal)
+
+
+def test_score_items_matches_predict(model):
+    items = np.array([[0, 2, 4], [1, 3, 5]])
+    scores = model.score_items([0, 1], items)
+    pairs = pd.DataFrame({"user": [0, 0, 0, 1, 1, 1], "item": items.ravel()})
+    np.testing.assert_allclose(scores.ravel(), model.predict(pairs))
+    with pytest.raises(ValueError, match="items must be 2-D with one row per user"):
+        model.score_items([0], items)
