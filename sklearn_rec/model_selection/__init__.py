@@ -1,5 +1,17 @@
 """Cross-validation splitters for interaction data."""
 
-from ._split import UserHoldoutSplit
+from ._split import (
+    ColdStartSplit,
+    LeaveLastOutSplit,
+    TemporalSplit,
+    UserHoldoutSplit,
+    UserKFold,
+)
 
-__all__ = ["UserHoldoutSplit"]
+__all__ = [
+    "ColdStartSplit",
+    "LeaveLastOutSplit",
+    "TemporalSplit",
+    "UserHoldoutSplit",
+    "UserKFold",
+]
