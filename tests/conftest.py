@@ -1,8 +1,13 @@
 """Seeded data shared by the tests."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from sklearn_rec.datasets import make_interactions
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +30,20 @@ def implicit():
         random_state=1,
     )
     return X
+
+
+@pytest.fixture(scope="session")
+def movielens_home():
+    """The folder that holds the extracted ml-100k and ml-latest-small."""
+    home = Path(os.environ.get("SKLEARN_REC_DATA") or REPO_ROOT.parent / "shared" / "data")
+    expected = [home / "ml-100k" / "u.data", home / "ml-latest-small" / "ratings.csv"]
+    missing = [str(path) for path in expected if not path.is_file()]
+    if missing:
+        message = (
+            f"MovieLens files not found: {', '.join(missing)}. Set SKLEARN_REC_DATA to the "
+            "folder that holds ml-100k/ and ml-latest-small/."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"!!! {message} The MovieLens tests cannot run in CI without them.")
+        pytest.skip(message)
+    return home
