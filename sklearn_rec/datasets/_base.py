@@ -17,9 +17,10 @@ import pooch
 import requests
 
 RemoteFileMetadata = namedtuple("RemoteFileMetadata", ["filename", "url", "checksum"])
-RemoteFileMetadata.__doc__ = (
-    """A remote archive: its file name, its URL and its SHA256 hex digest."""
-)
+RemoteFileMetadata.__doc__ = """A remote archive: its file name, its URL and its checksum.
+
+The checksum is written as pooch takes it, ``"<algorithm>:<hex digest>"``
+(SHA256 wherever one is published)."""
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def _download(remote, folder, *, n_retries, delay):
             return Path(
                 pooch.retrieve(
                     remote.url,
-                    known_hash=f"sha256:{remote.checksum}",
+                    known_hash=remote.checksum,
                     fname=remote.filename,
                     path=folder,
                     progressbar=progressbar,
@@ -159,5 +160,5 @@ def _download(remote, folder, *, n_retries, delay):
             # pooch raises ValueError on a checksum mismatch, after deleting the
             # download; its message names the expected and the actual hash.
             raise OSError(
-                f"Checksum mismatch for {remote.url}: expected SHA256 {remote.checksum}. {exc}"
+                f"Checksum mismatch for {remote.url}: expected {remote.checksum}. {exc}"
             ) from exc

@@ -24,34 +24,41 @@ from ._base import RemoteFileMetadata, check_bool, fetch_archive, get_data_home
 _URL = "https://files.grouplens.org/datasets/movielens/"
 
 # SHA256 digests of the GroupLens archives as listed by the TensorFlow Datasets
-# project (its MovieLens URL checksums). MovieLens 10M and 32M are not offered:
-# no public source listing the SHA256 of their archives was found, and a
-# download is only ever accepted against a published digest.
+# project (its MovieLens URL checksums). For MovieLens 10M only the MD5 that
+# GroupLens publishes beside the archive was found (listed in public MovieLens
+# download configurations too), so its download is checked against that. 32M is
+# not offered: no published digest of its archive was found, and a download is
+# only ever accepted against one.
 ARCHIVES = {
     "100k": RemoteFileMetadata(
         "ml-100k.zip",
         _URL + "ml-100k.zip",
-        "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
+        "sha256:50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
     ),
     "1m": RemoteFileMetadata(
         "ml-1m.zip",
         _URL + "ml-1m.zip",
-        "a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
+        "sha256:a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
+    ),
+    "10m": RemoteFileMetadata(
+        "ml-10m.zip",
+        _URL + "ml-10m.zip",
+        "md5:ce571fd55effeba0271552578f2648bd",
     ),
     "20m": RemoteFileMetadata(
         "ml-20m.zip",
         _URL + "ml-20m.zip",
-        "96f243c338a8665f6bcc89c53edf6ee39162a846940de6b7c8c48aeada765ff3",
+        "sha256:96f243c338a8665f6bcc89c53edf6ee39162a846940de6b7c8c48aeada765ff3",
     ),
     "25m": RemoteFileMetadata(
         "ml-25m.zip",
         _URL + "ml-25m.zip",
-        "8b21cfb7eb1706b4ec0aac894368d90acf26ebdfb6aced3ebd4ad5bd1eb9c6aa",
+        "sha256:8b21cfb7eb1706b4ec0aac894368d90acf26ebdfb6aced3ebd4ad5bd1eb9c6aa",
     ),
     "latest-small": RemoteFileMetadata(
         "ml-latest-small.zip",
         _URL + "ml-latest-small.zip",
-        "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436",
+        "sha256:696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436",
     ),
 }
 
@@ -61,6 +68,7 @@ _Layout = namedtuple("_Layout", ["folder", "files", "format", "name"])
 _LAYOUTS = {
     "100k": _Layout("ml-100k", ("u.data", "u.item", "u.user"), "100k", "MovieLens 100K"),
     "1m": _Layout("ml-1m", ("ratings.dat", "movies.dat", "users.dat"), "dat", "MovieLens 1M"),
+    "10m": _Layout("ml-10M100K", ("ratings.dat", "movies.dat"), "dat", "MovieLens 10M"),
     "20m": _Layout("ml-20m", ("ratings.csv", "movies.csv"), "csv", "MovieLens 20M"),
     "25m": _Layout("ml-25m", ("ratings.csv", "movies.csv"), "csv", "MovieLens 25M"),
     "latest-small": _Layout(
@@ -155,6 +163,7 @@ def fetch_movielens(
     ==================  =========  =======  ======  ===========  =========
     ``"100k"``          100,000    943      1,682   1-5          yes
     ``"1m"``            1,000,209  6,040    3,706   1-5          yes
+    ``"10m"``           10.0 M     69,878   10,677  0.5-5 (0.5)  no
     ``"20m"``           20.0 M     138,493  26,744  0.5-5 (0.5)  no
     ``"25m"``           25.0 M     162,541  59,047  0.5-5 (0.5)  no
     ``"latest-small"``  100,836    610      9,724   0.5-5 (0.5)  no
@@ -164,7 +173,7 @@ def fetch_movielens(
     ``data_home``, e.g. ``<data_home>/ml-100k/u.data``, ``u.item`` and
     ``u.user``, or ``<data_home>/ml-latest-small/ratings.csv`` and
     ``movies.csv``, and reads it as it is, without writing anything. Otherwise
-    it downloads the archive (checking its SHA256), extracts it into
+    it downloads the archive (checking its published checksum), extracts it into
     ``data_home`` and deletes the archive.
 
     The data may be used for research only, under the terms of the README in
@@ -175,9 +184,11 @@ def fetch_movielens(
 
     Parameters
     ----------
-    variant : {"100k", "1m", "20m", "25m", "latest-small"}, default="100k"
-        Which data set to load. MovieLens 10M and 32M are not offered, as no
-        published SHA256 of their archives was available to check a download.
+    variant : {"100k", "1m", "10m", "20m", "25m", "latest-small"}, default="100k"
+        Which data set to load. A 10M download is checked against the MD5 that
+        GroupLens publishes (no SHA256 of that archive is published); MovieLens
+        32M is not offered, as no published digest of its archive was
+        available to check a download.
     data_home : str or path-like, default=None
         The folder that holds (or receives) the extracted archives. By default
         the environment variable ``SKLEARN_REC_DATA``, else as
@@ -243,7 +254,7 @@ def fetch_movielens(
         False. The message names the folder searched and the files expected.
     OSError
         If the download fails, or the downloaded archive does not match its
-        SHA256 or cannot be extracted.
+        checksum or cannot be extracted.
 
     Examples
     --------
@@ -423,6 +434,8 @@ def _read_dat(folder):
         },
         index=pd.Index(raw["item"].astype(np.int64), name="item"),
     )
+    if not (folder / "users.dat").is_file():  # MovieLens 10M has no user file
+        return frame, movies, None
     users = pd.read_csv(
         folder / "users.dat",
         sep=":",

@@ -76,7 +76,7 @@ def _closed_port_url():
 
 def _point_100k_at(monkeypatch, url, checksum):
     monkeypatch.setitem(
-        _movielens.ARCHIVES, "100k", RemoteFileMetadata("ml-100k.zip", url, checksum)
+        _movielens.ARCHIVES, "100k", RemoteFileMetadata("ml-100k.zip", url, f"sha256:{checksum}")
     )
 
 
@@ -255,7 +255,7 @@ def test_never_writes_into_data_home(movielens_home, tmp_path):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"variant": "10m"}, ValueError, r"variant must be one of \['100k', '1m', '20m'"),
+        ({"variant": "32m"}, ValueError, r"variant must be one of \['100k', '10m', '1m', '20m'"),
         ({"variant": "ml-100k"}, ValueError, "'latest-small'"),
         ({"variant": 100}, ValueError, "got 100"),
         ({"data_home": 3}, TypeError, "data_home must be a str, a path-like object or None"),
@@ -373,3 +373,31 @@ def test_get_data_home(monkeypatch, tmp_path):
 def test_get_data_home_invalid():
     with pytest.raises(TypeError, match=r"data_home must be a str.*got 1\.5 of type float"):
         get_data_home(1.5)
+
+
+def test_10m_layout_without_user_file(tmp_path):
+    # A few made-up lines in the layout of ml-10M100K: "::"-separated, no users.dat.
+    folder = tmp_path / "ml-10M100K"
+    folder.mkdir()
+    (folder / "ratings.dat").write_text(
+        "1::122::5::838985046\n1::185::4.5::838983525\n2::122::3::868245777\n"
+    )
+    (folder / "movies.dat").write_text(
+        "122::Boomerang (1992)::Comedy|Romance\n185::Net, The (1995)::Action|Crime|Thriller\n",
+        encoding="latin-1",
+    )
+    bunch = fetch_movielens("10m", data_home=tmp_path, download_if_missing=False)
+    assert bunch.frame.shape == (3, 4)
+    assert bunch.frame.rating.tolist() == [5.0, 4.5, 3.0]
+    assert bunch.users is None
+    assert bunch.movies.loc[185, "title"] == "Net, The (1995)"
+    assert bunch.movies.loc[122, "year"] == 1992
+
+
+def test_10m_download_is_checked_against_the_published_md5():
+    assert _movielens.ARCHIVES["10m"].checksum == "md5:ce571fd55effeba0271552578f2648bd"
+    assert all(
+        remote.checksum.startswith("sha256:")
+        for variant, remote in _movielens.ARCHIVES.items()
+        if variant != "10m"
+    )
