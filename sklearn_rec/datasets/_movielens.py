@@ -27,8 +27,8 @@ _URL = "https://files.grouplens.org/datasets/movielens/"
 # project (its MovieLens URL checksums). For MovieLens 10M only the MD5 that
 # GroupLens publishes beside the archive was found (listed in public MovieLens
 # download configurations too), so its download is checked against that. 32M is
-# not offered: no published digest of its archive was found, and a download is
-# only ever accepted against one.
+# read from a local copy only: no published digest of its archive was found, and
+# a download is only ever accepted against one.
 ARCHIVES = {
     "100k": RemoteFileMetadata(
         "ml-100k.zip",
@@ -71,6 +71,7 @@ _LAYOUTS = {
     "10m": _Layout("ml-10M100K", ("ratings.dat", "movies.dat"), "dat", "MovieLens 10M"),
     "20m": _Layout("ml-20m", ("ratings.csv", "movies.csv"), "csv", "MovieLens 20M"),
     "25m": _Layout("ml-25m", ("ratings.csv", "movies.csv"), "csv", "MovieLens 25M"),
+    "32m": _Layout("ml-32m", ("ratings.csv", "movies.csv"), "csv", "MovieLens 32M"),
     "latest-small": _Layout(
         "ml-latest-small",
         ("ratings.csv", "movies.csv"),
@@ -166,6 +167,7 @@ def fetch_movielens(
     ``"10m"``           10.0 M     69,878   10,677  0.5-5 (0.5)  no
     ``"20m"``           20.0 M     138,493  26,744  0.5-5 (0.5)  no
     ``"25m"``           25.0 M     162,541  59,047  0.5-5 (0.5)  no
+    ``"32m"``           32.0 M     200,948  ..      0.5-5 (0.5)  no
     ``"latest-small"``  100,836    610      9,724   0.5-5 (0.5)  no
     ==================  =========  =======  ======  ===========  =========
 
@@ -184,11 +186,11 @@ def fetch_movielens(
 
     Parameters
     ----------
-    variant : {"100k", "1m", "10m", "20m", "25m", "latest-small"}, default="100k"
+    variant : {"100k", "1m", "10m", "20m", "25m", "32m", "latest-small"}, default="100k"
         Which data set to load. A 10M download is checked against the MD5 that
-        GroupLens publishes (no SHA256 of that archive is published); MovieLens
-        32M is not offered, as no published digest of its archive was
-        available to check a download.
+        GroupLens publishes (no SHA256 of that archive is published). MovieLens
+        32M is read from a local copy only: no published digest of its archive
+        was available to check a download against.
     data_home : str or path-like, default=None
         The folder that holds (or receives) the extracted archives. By default
         the environment variable ``SKLEARN_REC_DATA``, else as
@@ -279,6 +281,12 @@ def fetch_movielens(
     layout = _LAYOUTS[variant]
     folder = data_home / layout.folder
     missing = _missing_files(folder, layout)
+    if missing and variant not in ARCHIVES:
+        raise FileNotFoundError(
+            _not_found_message(variant, data_home, missing)
+            + f". It is not downloaded: no published checksum of {layout.folder}.zip was "
+            "found to verify a download against."
+        )
     if missing:
         remote = ARCHIVES[variant]
         if not download_if_missing:
@@ -337,7 +345,7 @@ def _not_found_message(variant, data_home, missing):
     expected = ", ".join(f"{data_home / layout.folder / name}" for name in layout.files)
     return (
         f"{layout.name} (variant {variant!r}) was not found in {data_home}: expected the "
-        f"extracted GroupLens archive {ARCHIVES[variant].filename}, that is {expected} "
+        f"extracted GroupLens archive {layout.folder}.zip, that is {expected} "
         f"(missing: {', '.join(missing)}). Set the environment variable SKLEARN_REC_DATA, "
         f"or pass data_home=, to the folder that holds {layout.folder}/"
     )

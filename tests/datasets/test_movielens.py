@@ -255,7 +255,7 @@ def test_never_writes_into_data_home(movielens_home, tmp_path):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"variant": "32m"}, ValueError, r"variant must be one of \['100k', '10m', '1m', '20m'"),
+        ({"variant": "50m"}, ValueError, r"variant must be one of \['100k', '10m', '1m', '20m'"),
         ({"variant": "ml-100k"}, ValueError, "'latest-small'"),
         ({"variant": 100}, ValueError, "got 100"),
         ({"data_home": 3}, TypeError, "data_home must be a str, a path-like object or None"),
@@ -401,3 +401,17 @@ def test_10m_download_is_checked_against_the_published_md5():
         for variant, remote in _movielens.ARCHIVES.items()
         if variant != "10m"
     )
+
+
+def test_32m_is_read_locally_and_never_downloaded(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no published checksum of ml-32m\.zip"):
+        fetch_movielens("32m", data_home=tmp_path)
+    assert not list(tmp_path.iterdir())
+    folder = tmp_path / "ml-32m"
+    folder.mkdir()
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\r\n1,17,4.0,944249077\r\n")
+    (folder / "movies.csv").write_text(
+        "movieId,title,genres\r\n17,Sense and Sensibility (1995),Drama\r\n"
+    )
+    bunch = fetch_movielens("32m", data_home=tmp_path)
+    assert bunch.frame.values.tolist() == [[1, 17, 4.0, 944249077]]
