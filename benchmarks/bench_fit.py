@@ -4,7 +4,7 @@ For each configuration the script trains, on the same synthetic interactions:
 
 - the estimator (``MatrixFactorization``, and ``NeuralRecommender`` with ``--all``), and
 - a minimal PyTorch loop training the *same module class* with the same
-  hyperparameters: batch size, Adam and its learning rate, loss object,
+  hyperparameters: batch size, Adam (fused) and its learning rate, loss object,
   ``weight_decay`` penalty on the embeddings of the batch, and uniform negative
   sampling with ``torch.randint`` (the estimators use ``negative_sampling="uniform"``).
   The loop works on ids encoded beforehand as int64 tensors, draws one
@@ -131,7 +131,8 @@ class HandLoop:
         module_class = config.estimator.module
         self.module = module_class(n_users, n_items, **config.model, **{config.bias_param: bias})
         self.module.train()
-        self.optimizer = torch.optim.Adam(self.module.parameters(), lr=config.lr)
+        # Fused, as the estimators' default Adam is.
+        self.optimizer = torch.optim.Adam(self.module.parameters(), lr=config.lr, fused=True)
         self.criterion = LOSSES[config.loss]()
         self.config, self.data, self.n_items = config, data, n_items
         self.target = None if config.loss == "mse" else self._ranking_target()

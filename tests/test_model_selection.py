@@ -108,3 +108,12 @@ def test_pickle_unfitted_and_fitted(implicit):
 def test_unexpected_routed_param_is_reported_at_fit(implicit):
     with pytest.raises(ValueError, match="optimizer_momentum, did you mean optimizer__momentum"):
         NeuralRecommender(max_epochs=1, optimizer_momentum=0.9).fit(implicit)
+
+
+def test_adam_is_fused_unless_told_otherwise(ratings):
+    X, y = ratings
+    assert MatrixFactorization(max_epochs=1).fit(X, y).optimizer_.defaults["fused"] is True
+    est = MatrixFactorization(max_epochs=1, optimizer__fused=False).fit(X, y)
+    assert est.optimizer_.defaults["fused"] is False
+    est = MatrixFactorization(max_epochs=1, optimizer=torch.optim.SGD).fit(X, y)
+    assert not est.optimizer_.defaults.get("fused")
