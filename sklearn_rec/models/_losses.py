@@ -16,8 +16,9 @@ class SampledBCELoss(nn.Module):
 
     ``scores`` and ``target`` have shape ``(B, 1 + n_negatives)``: column 0 is
     the observed row with its label, the other columns sampled items with
-    label 0. Negatives are drawn for positive rows only, so the negatives of a
-    row labelled 0 get weight 0.
+    label 0. Negatives count for positive rows only: the ones sampled beside a
+    row labelled 0 get weight 0, so that there are ``n_negatives`` per
+    positive.
     """
 
     def forward(self, scores, target):
