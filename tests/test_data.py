@@ -52,3 +52,24 @@ def test_iterator_with_negatives_and_targets():
     torch.testing.assert_close(y, torch.tensor([[1.0, 0.0, 0.0]] * 6))
     X, y = next(iter(InteractionIterator(dataset, 6, sampler=sampler, loss="bpr")))
     torch.testing.assert_close(y, torch.ones(6))
+
+
+def test_bitmap_and_binary_search_lookups_agree(monkeypatch):
+    from sklearn_rec.models import _data
+
+    seen = sparse.random(300, 70, density=0.3, random_state=1, format="csr")
+    user = torch.as_tensor(np.random.default_rng(1).integers(0, 300, 2000))
+    torch.manual_seed(0)
+    with_bitmap = NegativeSampler(70, 5, seen)
+    assert with_bitmap.bitmap is not None
+    expected = with_bitmap(user)
+    monkeypatch.setattr(_data, "_BITMAP_MAX_CELLS", 0)
+    torch.manual_seed(0)
+    with_search = NegativeSampler(70, 5, seen)
+    assert with_search.bitmap is None
+    torch.testing.assert_close(with_search(user), expected)
+    items = torch.arange(70).repeat(300)
+    users = torch.arange(300).repeat_interleave(70)
+    torch.testing.assert_close(
+        with_bitmap._is_seen(users, items), torch.as_tensor(seen.toarray().ravel() != 0)
+    )

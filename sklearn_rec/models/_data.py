@@ -15,6 +15,10 @@ from torch.utils.data import Dataset, Subset
 # fraction f of the catalogue keeps a seen item with probability f ** (1 + 10).
 _MAX_REJECTION_ROUNDS = 10
 
+# Up to this many (user, item) cells, seen pairs are looked up in a bitmap (at
+# most 32 MiB); above it, by binary search in the sorted pair keys.
+_BITMAP_MAX_CELLS = 2**28
+
 
 class InteractionDataset(Dataset):
     """Encoded interactions: user and item indices, optional targets."""
@@ -60,7 +64,9 @@ class NegativeSampler:
         Items drawn per row.
     seen : scipy.sparse.csr_matrix or None
         If given, draws that hit an item the user has seen are redrawn (up to
-        a fixed number of rounds), so negatives are unseen items.
+        a fixed number of rounds), so negatives are unseen items. Seen pairs
+        are looked up in a bitmap of the user-item matrix when it takes at
+        most 32 MiB, else by binary search in their sorted keys.
     device : torch.device
     """
 
@@ -69,6 +75,7 @@ class NegativeSampler:
         self.n_negatives = n_negatives
         self.device = device
         self.seen_keys = None
+        self.bitmap = None
         if seen is not None:
             seen = seen.tocsr()
             seen.sort_indices()
@@ -77,9 +84,17 @@ class NegativeSampler:
             )
             keys = rows * n_items + torch.as_tensor(seen.indices, dtype=torch.long)
             self.seen_keys = keys.to(device)
+            n_cells = seen.shape[0] * n_items
+            if n_cells <= _BITMAP_MAX_CELLS:
+                # Keys are distinct, so adding their bits into bytes is an OR.
+                bitmap = torch.zeros((n_cells + 7) // 8, dtype=torch.int64)
+                bitmap.index_add_(0, keys >> 3, 1 << (keys & 7))
+                self.bitmap = bitmap.to(torch.uint8).to(device)
 
     def _is_seen(self, user, items):
         query = user * self.n_items + items
+        if self.bitmap is not None:
+            return (self.bitmap[query >> 3].long() >> (query & 7)) & 1 == 1
         position = torch.searchsorted(self.seen_keys, query).clamp_(max=len(self.seen_keys) - 1)
         return self.seen_keys[position] == query
 
