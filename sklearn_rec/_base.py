@@ -18,14 +18,15 @@ from .metrics._scorer import make_ranking_scorer
 _HANDLE_UNKNOWN = ("error", "fallback")
 
 
-def _unknown_error(name, ids, codes):
+_FALLBACK_HINT = "Set handle_unknown='fallback' to score them with the documented fallback."
+
+
+def _unknown_error(name, ids, codes, hint):
     missing = np.unique(ids[codes == UNKNOWN])
     shown = ", ".join(map(repr, missing[:10].tolist()))
     more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
     return ValueError(
-        f"Found {len(missing)} unknown {name} id(s) not seen during fit: "
-        f"[{shown}]{more}. Set handle_unknown='fallback' to score them with the "
-        "documented fallback instead."
+        f"Found {len(missing)} unknown {name} id(s) not seen during fit: [{shown}]{more}. {hint}"
     )
 
 
@@ -59,11 +60,14 @@ class RecommenderMixin:
     def _encode_items(self, items):
         return encode(self._item_index, items)
 
-    def _check_known(self, name, ids, codes, *, policy=None):
-        """Raise for unknown ids unless the policy is ``"fallback"``."""
-        policy = self.handle_unknown if policy is None else policy
-        if policy == "error" and (codes == UNKNOWN).any():
-            raise _unknown_error(name, ids, codes)
+    def _check_known(self, name, ids, codes, *, always=None):
+        """Raise for unknown ids unless ``handle_unknown="fallback"``.
+
+        ``always`` is the reason for raising whatever the policy, where no
+        fallback applies; it ends the error message.
+        """
+        if (always or self.handle_unknown == "error") and (codes == UNKNOWN).any():
+            raise _unknown_error(name, ids, codes, always or _FALLBACK_HINT)
 
     @staticmethod
     def _interaction_matrix(user_codes, item_codes, shape):
@@ -212,7 +216,7 @@ class RecommenderMixin:
         if items is not None:
             items = check_ids(items, "items")
             candidates = self._encode_items(items)
-            self._check_known("item", items, candidates, policy="error")
+            self._check_known("item", items, candidates, always="Candidate items must be known.")
             candidates = np.unique(candidates)
         if exclude_items is not None:
             excluded = self._encode_items(check_ids(exclude_items, "exclude_items"))
@@ -253,7 +257,7 @@ class RecommenderMixin:
         items = check_ids(items, "items")
         n = check_positive_int(n, "n")
         codes = self._encode_items(items)
-        self._check_known("item", items, codes, policy="error")
+        self._check_known("item", items, codes, always="Only known items have embeddings.")
         width = min(n, self.n_items_ - 1)
         if width == 0:
             empty = np.empty((len(items), 0))

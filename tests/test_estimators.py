@@ -131,7 +131,7 @@ def test_partial_fit_continues_and_updates_seen():
     assert len(rest) > 5 and est.seen_.nnz == n_seen + len(rest)
     assert len(est.history_) == 4
     assert not torch.equal(before, est.module_.item_factors.weight)
-    with pytest.raises(ValueError, match=r"unknown user id.*\['new'\]"):
+    with pytest.raises(ValueError, match=r"unknown user id.*\['new'\].*refit to add"):
         est.partial_fit(pd.DataFrame({"user": ["new"], "item": [1]}))
 
 

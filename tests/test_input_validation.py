@@ -130,7 +130,7 @@ def test_bad_query_arguments():
         est.recommend([1], exclude_seen="yes")
     with pytest.raises(ValueError, match="users must be a 1-D collection"):
         est.recommend([[1, 2]])
-    with pytest.raises(ValueError, match=r"unknown item id.*\[9\]"):
+    with pytest.raises(ValueError, match=r"unknown item id.*\[9\].*Only known items"):
         est.similar_items([9])
 
 

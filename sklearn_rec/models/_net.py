@@ -165,8 +165,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     def _encoded_dataset(self, users, items, y):
         user_codes, item_codes = self._encode_users(users), self._encode_items(items)
-        self._check_known("user", users, user_codes, policy="error")
-        self._check_known("item", items, item_codes, policy="error")
+        fixed = "The vocabularies are fixed by fit: refit to add users or items."
+        self._check_known("user", users, user_codes, always=fixed)
+        self._check_known("item", items, item_codes, always=fixed)
         return InteractionDataset(user_codes, item_codes, y)
 
     def get_iterator(self, dataset, training=False):
