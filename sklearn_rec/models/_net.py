@@ -289,8 +289,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         return self._output(self.forward(dataset)).numpy()
 
     @torch.no_grad()
-    def _chunked_topk(self, rows, score_fn, k, n_columns, pair_cost, mask_fn=None):
-        """Top ``k`` columns of ``score_fn(rows)``, computed in chunks of rows."""
+    def _chunked_topk(self, rows, score_fn, k, n_columns, pair_cost, mask_fn=None, finish_fn=None):
+        """Top ``k`` columns of ``score_fn(rows)``, computed in chunks of rows.
+
+        ``mask_fn(block, scores)`` edits a chunk's scores in place before the
+        selection; ``finish_fn(block, best)`` maps the selected scores after it.
+        """
         self._set_training(False)
         chunk = max(1, self._score_budget // max(1, n_columns * pair_cost))
         top = np.empty((len(rows), k), dtype=np.int64)
@@ -301,20 +305,30 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             if mask_fn is not None:
                 mask_fn(block, scores)
             best, index = torch.topk(scores, k, dim=1)
+            if finish_fn is not None:
+                best = finish_fn(block, best)
             top[start : start + len(block)] = index.cpu().numpy()
             values[start : start + len(block)] = best.cpu().numpy()
         return top, values
 
     def _topk_items(self, user_codes, candidates, k, exclude_seen):
         items = np.arange(self.n_items_) if candidates is None else candidates
-        items_t = torch.as_tensor(items, device=self.device)
+        items_t = None if candidates is None else torch.as_tensor(items, device=self.device)
         column = None
         if candidates is not None:
             column = np.full(self.n_items_, -1)
             column[candidates] = np.arange(len(candidates))
 
         def score(users):
-            return self._output(self.module_.score_matrix(users, items_t))
+            return self.module_.score_matrix(users, items_t)
+
+        def finish(block, best):
+            # The per-user constant and the output function change no
+            # ranking: apply them to the k kept scores only.
+            # Masked (seen) positions stay at -inf, also through a sigmoid.
+            offset = self.module_.user_offset(torch.as_tensor(block, device=self.device))
+            scores = self._output(best if offset is None else best + offset.unsqueeze(1))
+            return scores.masked_fill(torch.isneginf(best), -torch.inf)
 
         def mask_seen(block, scores):
             seen = self.seen_[block]
@@ -331,6 +345,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             len(items),
             self.module_.pair_cost,
             mask_seen if exclude_seen else None,
+            finish,
         )
         return items[top], values
 

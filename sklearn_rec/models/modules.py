@@ -3,9 +3,12 @@
 Every module scores ``(user, item)`` index pairs. ``forward(user, item)``
 takes ``user`` of shape ``(B,)`` and ``item`` of shape ``(B,)`` or ``(B, K)``
 (a positive followed by sampled negatives) and returns raw scores of the
-shape of ``item``. ``score_matrix(user, item)`` scores every user against
-every item, ``(U,) x (I,) -> (U, I)``, without forming the pairs one by one;
-``pair_cost`` says how many floats one pair of it needs, to size chunks.
+shape of ``item``. ``score_matrix(user, item=None)`` scores every user against
+every item (``None``: the whole catalogue), ``(U,) x (I,) -> (U, I)``, without
+forming the pairs one by one, and up to a per-user constant, which
+``user_offset(user)`` returns (``None`` when there is none): adding it only to
+the few scores kept for ranking saves a pass over the matrix. ``pair_cost``
+says how many floats one pair of ``score_matrix`` needs, to size chunks.
 ``penalty(user, item)`` is the squared L2 norm of the embeddings each
 example uses, for regularisation restricted to the batch.
 """
@@ -72,10 +75,15 @@ class MatrixFactorizationModule(nn.Module):
         dot = (p * self.item_factors(item)).sum(-1)
         return dot + b_u + self.item_bias(item).squeeze(-1) + self.global_bias
 
-    def score_matrix(self, user, item):
-        scores = self.user_factors(user) @ self.item_factors(item).T
-        scores += self.user_bias(user) + self.item_bias(item).T
-        return scores + self.global_bias
+    def score_matrix(self, user, item=None):
+        if item is None:
+            factors, bias = self.item_factors.weight, self.item_bias.weight
+        else:
+            factors, bias = self.item_factors(item), self.item_bias(item)
+        return torch.addmm(bias.T, self.user_factors(user), factors.T)
+
+    def user_offset(self, user):
+        return self.user_bias(user).squeeze(-1) + self.global_bias
 
     def penalty(self, user, item):
         items = _sq_norm(self.item_factors(item)) + self.item_bias(item).squeeze(-1).pow(2)
@@ -177,8 +185,9 @@ class NCFModule(nn.Module):
             hidden = torch.cat([hidden, g * self.item_gmf(item)], dim=-1)
         return self.output(hidden).squeeze(-1)
 
-    def score_matrix(self, user, item):
-        p, q = self.user_embedding(user), self.item_embedding(item)
+    def score_matrix(self, user, item=None):
+        p = self.user_embedding(user)
+        q = self.item_embedding.weight if item is None else self.item_embedding(item)
         if len(self.mlp):
             # The first layer of the MLP is linear in the concatenation
             # [p, q]: apply its two halves to the U users and the I items
@@ -192,9 +201,13 @@ class NCFModule(nn.Module):
                 dim=-1,
             )
         if self.neumf:
-            gmf = self.user_gmf(user).unsqueeze(1) * self.item_gmf(item).unsqueeze(0)
+            q_gmf = self.item_gmf.weight if item is None else self.item_gmf(item)
+            gmf = self.user_gmf(user).unsqueeze(1) * q_gmf.unsqueeze(0)
             hidden = torch.cat([hidden, gmf], dim=-1)
         return self.output(hidden).squeeze(-1)
+
+    def user_offset(self, user):
+        return None
 
     def penalty(self, user, item):
         users = _sq_norm(self.user_embedding(user))
