@@ -84,11 +84,12 @@ class RecommenderMixin:
         self._check_known("user", users, user_codes)
         self._check_known("item", items, item_codes)
         known = (user_codes != UNKNOWN) & (item_codes != UNKNOWN)
+        if known.all():  # the common case: no masked copies
+            return self._score_pairs(user_codes, item_codes).astype(np.float64)
         scores = np.empty(len(users))
         if known.any():
             scores[known] = self._score_pairs(user_codes[known], item_codes[known])
-        if not known.all():
-            scores[~known] = self._fallback_scores(user_codes[~known], item_codes[~known])
+        scores[~known] = self._fallback_scores(user_codes[~known], item_codes[~known])
         return scores
 
     def _item_popularity(self):

@@ -12,6 +12,7 @@ UNKNOWN = -1
 
 # ``infer_dtype`` results that mean one column holds ids of several types.
 _MIXED_KINDS = {"mixed", "mixed-integer", "mixed-integer-float"}
+_NUMERIC_KINDS = {"integer", "floating", "boolean"}
 
 
 def check_id_column(values, name):
@@ -45,9 +46,10 @@ def check_id_column(values, name):
                 f"The {name} ids mix types ({inferred}, e.g. ints and strings); "
                 f"use one type per id column."
             )
-        # Object columns of plain ints or floats become numeric arrays, so
-        # that they match a vocabulary learned from a numeric column.
-        values = pd.Series(values, copy=False).infer_objects().to_numpy()
+        if inferred in _NUMERIC_KINDS:
+            # Object columns of plain ints or floats become numeric arrays, so
+            # that they match a vocabulary learned from a numeric column.
+            values = pd.Series(values, copy=False).infer_objects().to_numpy()
     return values
 
 
