@@ -47,15 +47,18 @@ def relevant_items_by_user(X, y=None):
     return np.asarray(uniques), np.split(items[order], bounds)
 
 
-def _sample_unseen(estimator, users, relevant, n_negatives, random_state):
+def _sample_unseen(estimator, users, owner, targets, n_negatives, random_state):
     """``n_negatives`` distinct items per user, none seen in ``fit`` nor relevant.
 
-    Uniform sampling without replacement through random keys: the smallest
-    ``n_negatives`` of uniform draws over the allowed items, in chunks of users.
+    ``targets`` are the relevant items, ``owner`` the position in ``users`` of
+    the user of each (non-decreasing). Uniform sampling without replacement
+    through random keys: the smallest ``n_negatives`` of uniform draws over
+    the allowed items, in chunks of users.
     """
     rng = check_random_state(random_state)
     catalogue = pd.Index(estimator.items_)
     user_codes = pd.Index(estimator.users_).get_indexer(users)
+    target_codes = catalogue.get_indexer(targets)
     n_items = len(catalogue)
     negatives = np.empty((len(users), n_negatives), dtype=np.int64)
     chunk = max(1, 2**24 // n_items)
@@ -65,9 +68,9 @@ def _sample_unseen(estimator, users, relevant, n_negatives, random_state):
         known = np.flatnonzero(user_codes[start:stop] >= 0)
         seen = estimator.seen_[user_codes[start:stop][known]]
         keys[np.repeat(known, np.diff(seen.indptr)), seen.indices] = 2.0
-        for row, items in enumerate(relevant[start:stop]):
-            codes = catalogue.get_indexer(items)
-            keys[row, codes[codes >= 0]] = 2.0
+        lo, hi = np.searchsorted(owner, [start, stop])
+        known_targets = target_codes[lo:hi] >= 0
+        keys[owner[lo:hi][known_targets] - start, target_codes[lo:hi][known_targets]] = 2.0
         allowed = (keys < 2.0).sum(axis=1)
         if (allowed < n_negatives).any():
             user = users[start + int(np.argmin(allowed))]
@@ -112,10 +115,12 @@ class RankingScorer:
 
     def _sampled(self, estimator, users, relevant):
         """Rank each relevant item against the user's sampled negatives."""
-        negatives = _sample_unseen(estimator, users, relevant, self.n_negatives, self.random_state)
         sizes = np.array([len(items) for items in relevant])
         owner = np.repeat(np.arange(len(users)), sizes)
         targets = np.concatenate(relevant)
+        negatives = _sample_unseen(
+            estimator, users, owner, targets, self.n_negatives, self.random_state
+        )
         # The target comes last so that it loses ties, as in the NCF evaluation.
         candidates = np.concatenate(
             [negatives[owner], targets[:, None].astype(negatives.dtype)], axis=1

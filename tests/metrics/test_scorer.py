@@ -84,6 +84,12 @@ def test_unknown_test_users_follow_the_estimator_policy(model):
     assert np.isfinite(fallback.score(X_test))
 
 
+def sample_per_user(estimator, users, relevant, n_negatives, random_state):
+    owner = np.repeat(np.arange(len(relevant)), [len(items) for items in relevant])
+    targets = np.concatenate(relevant)
+    return _sample_unseen(estimator, users, owner, targets, n_negatives, random_state)
+
+
 class ScoreByItemId:
     """A stand-in recommender whose score of an item is minus its id."""
 
@@ -101,15 +107,15 @@ class ScoreByItemId:
 def test_sampled_negatives_are_unseen_distinct_and_seeded():
     est = ScoreByItemId()
     relevant = [np.array([u, u + 1]) for u in range(30)]
-    negatives = _sample_unseen(est, np.arange(30), relevant, 50, 0)
+    negatives = sample_per_user(est, np.arange(30), relevant, 50, 0)
     assert negatives.shape == (30, 50)
     seen = est.seen_.toarray().astype(bool)
     for u, row in enumerate(negatives):
         assert len(set(row)) == 50
         assert not seen[u, row].any()
         assert not set(row) & set(relevant[u])
-    np.testing.assert_array_equal(negatives, _sample_unseen(est, np.arange(30), relevant, 50, 0))
-    assert not np.array_equal(negatives, _sample_unseen(est, np.arange(30), relevant, 50, 1))
+    np.testing.assert_array_equal(negatives, sample_per_user(est, np.arange(30), relevant, 50, 0))
+    assert not np.array_equal(negatives, sample_per_user(est, np.arange(30), relevant, 50, 1))
 
 
 @pytest.mark.parametrize("metric", ["hit_rate", "ndcg"])
@@ -118,7 +124,7 @@ def test_sampled_protocol_against_hand_computed_ranks(metric):
     X = pd.DataFrame({"user": [0, 0, 1, 2, 3], "item": [10, 150, 40, 199, 3]})
     scorer = make_ranking_scorer(metric, k=10, n_negatives=99, random_state=0)
     relevant = [np.array([10, 150]), np.array([40]), np.array([199]), np.array([3])]
-    negatives = _sample_unseen(est, np.arange(4), relevant, 99, 0)
+    negatives = sample_per_user(est, np.arange(4), relevant, 99, 0)
     per_user = []
     for u, items in enumerate(relevant):
         values = []
