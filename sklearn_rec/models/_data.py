@@ -76,6 +76,7 @@ class NegativeSampler:
         self.device = device
         self.seen_keys = None
         self.bitmap = None
+        self.any_seen = False
         if seen is not None:
             seen = seen.tocsr()
             seen.sort_indices()
@@ -83,13 +84,15 @@ class NegativeSampler:
                 torch.arange(seen.shape[0]), torch.as_tensor(seen.indptr).diff()
             )
             keys = rows * n_items + torch.as_tensor(seen.indices, dtype=torch.long)
-            self.seen_keys = keys.to(device)
             n_cells = seen.shape[0] * n_items
             if n_cells <= _BITMAP_MAX_CELLS:
                 # Keys are distinct, so adding their bits into bytes is an OR.
                 bitmap = torch.zeros((n_cells + 7) // 8, dtype=torch.int64)
                 bitmap.index_add_(0, keys >> 3, 1 << (keys & 7))
                 self.bitmap = bitmap.to(torch.uint8).to(device)
+            else:
+                self.seen_keys = keys.to(device)
+            self.any_seen = len(keys) > 0
 
     def _is_seen(self, user, items):
         query = user * self.n_items + items
@@ -101,7 +104,7 @@ class NegativeSampler:
     def __call__(self, user):
         shape = (len(user), self.n_negatives)
         items = torch.randint(self.n_items, shape, device=self.device)
-        if self.seen_keys is None or len(self.seen_keys) == 0:
+        if not self.any_seen:
             return items
         flat_items = items.view(-1)
         flat_users = user.repeat_interleave(self.n_negatives)
