@@ -9,6 +9,7 @@ import numpy as np
 from . import MatrixFactorization, NeuralRecommender, __version__
 from .datasets import make_interactions
 from .metrics import hit_rate_at_k, make_ranking_scorer, ndcg_at_k, recall_at_k
+from .metrics._scorer import relevant_items_by_user
 from .model_selection import UserHoldoutSplit
 
 RANKING = {name: make_ranking_scorer(name, k=10) for name in ("ndcg", "recall", "hit_rate")}
@@ -77,8 +78,7 @@ def demo(out=None):
 
 
 def _baseline_row(X_train, y_train, X_test, y_test):
-    users = X_test.user.unique()
-    truth = [X_test.item[X_test.user == u].tolist() for u in users]
+    users, truth = relevant_items_by_user(X_test)
     ranked = _popularity_lists(X_train, users, 10)
     scores = {
         "ndcg": ndcg_at_k(truth, ranked, k=10),
