@@ -250,8 +250,8 @@ class RecommenderMixin:
 
         Returns
         -------
-        item_ids : ndarray of shape (n_queries, min(n, n_items_ - 1))
-        scores : ndarray of shape (n_queries, min(n, n_items_ - 1))
+        item_ids : ndarray of shape (n_queries, ``min(n, n_items_ - 1)``)
+        scores : ndarray of shape (n_queries, ``min(n, n_items_ - 1)``)
             Cosine similarities, best first.
         """
         check_is_fitted(self)

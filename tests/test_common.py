@@ -11,8 +11,10 @@ SMALL = {"max_epochs": 2, "handle_unknown": "fallback"}
 ESTIMATORS = [
     MatrixFactorization(n_factors=4, **SMALL),
     MatrixFactorization(n_factors=4, loss="bpr", **SMALL),
+    MatrixFactorization(n_factors=4, loss="softmax", **SMALL),
     NeuralRecommender(embedding_dim=4, hidden_units=(8,), loss="mse", **SMALL),
     NeuralRecommender(embedding_dim=4, hidden_units=(8,), architecture="neumf", **SMALL),
+    NeuralRecommender(embedding_dim=4, hidden_units=(8,), loss="sampled_softmax", **SMALL),
 ]
 
 

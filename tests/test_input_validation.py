@@ -72,7 +72,8 @@ def test_non_binary_y_with_ranking_loss(Estimator, loss):
         (
             {"loss": "hinge"},
             ValueError,
-            r"loss must be one of \['bce', 'bpr', 'mse'\], got 'hinge'",
+            r"loss must be one of \['bce', 'bpr', 'mse', 'sampled_softmax', 'softmax'\], "
+            r"got 'hinge'",
         ),
         ({"loss": "bce", "n_negatives": -1}, ValueError, "n_negatives must be >= 0, got -1"),
         ({"loss": "bpr", "n_negatives": 0}, ValueError, "n_negatives must be >= 1, got 0"),

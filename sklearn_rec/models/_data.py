@@ -26,7 +26,7 @@ class InteractionDataset(Dataset):
     def __init__(self, user, item, y=None):
         self.user = torch.as_tensor(user, dtype=torch.long)
         self.item = torch.as_tensor(item, dtype=torch.long)
-        self.y = None if y is None else torch.as_tensor(y, dtype=torch.float32)
+        self.y = None if y is None else torch.tensor(y, dtype=torch.float32)
 
     def __len__(self):
         return len(self.user)
@@ -165,7 +165,7 @@ class InteractionIterator:
 def loss_target(loss, y, negatives_shape, user):
     """The target tensor a ranking loss expects for one batch."""
     positive = torch.ones(len(user), device=user.device) if y is None else y
-    if loss == "bpr":
+    if loss in ("bpr", "sampled_softmax"):
         return positive
     return torch.cat(
         [positive.unsqueeze(1), user.new_zeros(negatives_shape, dtype=torch.float32)], dim=1

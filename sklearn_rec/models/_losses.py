@@ -1,5 +1,6 @@
 """Training losses. Each takes the module's raw scores and the batch target."""
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -42,4 +43,31 @@ class BPRLoss(nn.Module):
         return (losses * target).sum() / target.sum().clamp(min=1.0)
 
 
-LOSSES = {"mse": MSELoss, "bce": SampledBCELoss, "bpr": BPRLoss}
+class SoftmaxLoss(nn.Module):
+    """Cross-entropy of each observed item against competing items.
+
+    ``scores`` has shape ``(B, C)``: a row of scores over the whole catalogue
+    (``"softmax"``) or over the observed item and its sampled negatives
+    (``"sampled_softmax"``). ``positive`` holds the column of the observed
+    item in each row and ``weight`` its label: rows labelled 0 weigh 0.
+    """
+
+    def forward(self, scores, positive, weight):
+        losses = F.cross_entropy(scores, positive, reduction="none")
+        return (losses * weight).sum() / weight.sum().clamp(min=1.0)
+
+
+LOSSES = {
+    "mse": MSELoss,
+    "bce": SampledBCELoss,
+    "bpr": BPRLoss,
+    "softmax": SoftmaxLoss,
+    "sampled_softmax": SoftmaxLoss,
+}
+# Losses trained against items the user did not interact with.
+SAMPLED_LOSSES = ("bce", "bpr", "sampled_softmax")
+
+
+def positive_column(n_rows, device):
+    """Column 0 of every row: where the iterator puts the observed item."""
+    return torch.zeros(n_rows, dtype=torch.long, device=device)

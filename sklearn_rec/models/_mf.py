@@ -22,13 +22,19 @@ class MatrixFactorization(RecommenderNet):
     ----------
     n_factors : int, default=32
         Number of latent factors.
-    loss : {"mse", "bce", "bpr"}, default="mse"
-        ``"mse"`` fits ratings given as ``y``. ``"bce"`` and ``"bpr"`` learn
-        from implicit feedback: every row of ``X`` is a positive (or ``y``
-        holds 0/1 labels), and ``n_negatives`` items per positive row are
-        sampled in each batch, drawn anew every epoch.
+    loss : {"mse", "bce", "bpr", "softmax", "sampled_softmax"}, default="mse"
+        ``"mse"`` fits ratings given as ``y``. The others learn from implicit
+        feedback: every row of ``X`` is a positive (or ``y`` holds 0/1
+        labels). ``"bce"``, ``"bpr"`` and ``"sampled_softmax"`` compare it
+        with ``n_negatives`` items sampled per positive row in each batch,
+        drawn anew every epoch. ``"softmax"`` is the cross-entropy of the
+        observed item against the whole catalogue, without sampling (it
+        costs ``batch_size * n_items`` scores per batch); it gives the best
+        top-n lists on MovieLens (see ``benchmarks/README.md``). Both softmax
+        losses ignore rows labelled 0.
     n_negatives : int, default=4
-        Sampled negatives per positive row (ranking losses only).
+        Sampled negatives per positive row (``"bce"``, ``"bpr"``,
+        ``"sampled_softmax"``).
     negative_sampling : {"unseen", "uniform"}, default="unseen"
         ``"unseen"`` draws uniformly among the items the user did not
         interact with (rejection sampling); ``"uniform"`` draws from the
@@ -37,10 +43,12 @@ class MatrixFactorization(RecommenderNet):
         L2 penalty on the factors and biases *used by each batch*: the loss
         gets ``weight_decay * mean_b(||p_u||^2 + b_u^2 + sum_i (||q_i||^2 + b_i^2))``
         over the examples ``b`` of the batch (``i`` the observed item and its
-        negatives). Rows of the embedding tables absent from a batch are not
+        negatives). With ``"softmax"`` every item takes part in every example,
+        and the item term is the mean of ``||q_i||^2 + b_i^2`` over the
+        catalogue. Rows of the embedding tables absent from a batch are not
         decayed, unlike the optimizer's ``optimizer__weight_decay``. ``None``
-        picks a default by loss: 0.1 for ``"mse"``, 0.01 for ``"bce"`` and
-        ``"bpr"`` (what worked best on MovieLens-100K among 1e-4 to 0.4).
+        picks a default by loss: 0.1 for ``"mse"`` and ``"softmax"``, 0.01
+        for the others (what worked best on MovieLens-100K among 1e-4 to 0.4).
     lr : float, default=0.01
         Learning rate.
     optimizer : torch optimizer class, default=torch.optim.Adam
@@ -56,11 +64,15 @@ class MatrixFactorization(RecommenderNet):
         ranking losses, and recommends the most popular items to unknown users.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (``callbacks__*`` routes their parameters).
+        ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
+        batches of each epoch, in a terminal or a notebook, for long fits.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and negative sampling. The same
         integer gives identical models; torch's global RNG is left as it was.
     device : str or torch.device, default="cpu"
-        Where the model trains and scores, e.g. ``"cuda"``.
+        Where the model trains and scores, e.g. ``"cuda"``. A model fitted on
+        a GPU unpickles on a machine without one: its tensors load on the CPU
+        and ``device`` becomes ``"cpu"`` (see :meth:`trim_for_prediction`).
     verbose : int, default=0
         ``1`` prints skorch's table of losses per epoch.
     **kwargs
@@ -70,13 +82,13 @@ class MatrixFactorization(RecommenderNet):
 
     Attributes
     ----------
-    users_ : ndarray of shape (n_users_,)
+    users_ : ndarray of shape (``n_users_``,)
         The raw user ids seen in ``fit``, sorted; row ``u`` of the model is
         ``users_[u]``.
-    items_ : ndarray of shape (n_items_,)
+    items_ : ndarray of shape (``n_items_``,)
         The raw item ids, sorted.
     n_users_, n_items_ : int
-    seen_ : scipy.sparse.csr_matrix of shape (n_users_, n_items_)
+    seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``)
         1 where the user interacted with the item in the training data.
     module_ : MatrixFactorizationModule
         The trained PyTorch module.
@@ -141,7 +153,7 @@ class MatrixFactorization(RecommenderNet):
 
     def _weight_decay(self):
         if self.weight_decay is None:
-            return 0.1 if self.loss == "mse" else 0.01
+            return 0.1 if self.loss in ("mse", "softmax") else 0.01
         return self.weight_decay
 
     def _check_module_params(self):

@@ -25,8 +25,10 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
+from skorch.exceptions import SkorchTrainingImpossibleError
+from skorch.history import History
 from skorch.utils import is_dataset
 
 from .._base import _HANDLE_UNKNOWN, RecommenderMixin
@@ -38,7 +40,7 @@ from .._validation import (
     check_target,
 )
 from ._data import InteractionDataset, InteractionIterator, NegativeSampler
-from ._losses import LOSSES
+from ._losses import LOSSES, SAMPLED_LOSSES, positive_column
 
 _NEGATIVE_SAMPLING = ("unseen", "uniform")
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
@@ -107,7 +109,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         check_option(self.loss, "loss", LOSSES)
         check_option(self.handle_unknown, "handle_unknown", _HANDLE_UNKNOWN)
         check_option(self.negative_sampling, "negative_sampling", _NEGATIVE_SAMPLING)
-        check_positive_int(self.n_negatives, "n_negatives", minimum=1 if self.loss == "bpr" else 0)
+        check_positive_int(
+            self.n_negatives,
+            "n_negatives",
+            minimum=1 if self.loss in ("bpr", "sampled_softmax") else 0,
+        )
         check_real(self.lr, "lr", low=0)
         check_real(self._weight_decay(), "weight_decay", low=0)
         check_positive_int(self.max_epochs, "max_epochs", minimum=0)
@@ -178,7 +184,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         if batch_size == -1:
             batch_size = len(dataset)
         sampler = None
-        if training and self.loss != "mse" and self.n_negatives:
+        if training and self.loss in SAMPLED_LOSSES and self.n_negatives:
             seen = self.seen_ if self.negative_sampling == "unseen" else None
             sampler = NegativeSampler(self.n_items_, self.n_negatives, seen, device=self.device)
         return InteractionIterator(
@@ -193,11 +199,25 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if self.loss != "mse" and y_true is None:
             y_true = torch.ones_like(y_pred)
-        loss = self.criterion_(y_pred, y_true)
+        if self.loss in ("softmax", "sampled_softmax"):
+            loss = self._softmax_loss(y_pred, y_true, X)
+        else:
+            loss = self.criterion_(y_pred, y_true)
         weight_decay = self._weight_decay()
         if training and weight_decay:
-            loss = loss + weight_decay * self.module_.penalty(X["user"], X["item"]).mean()
+            # A full softmax uses every item in every example.
+            item = None if self.loss == "softmax" else X["item"]
+            loss = loss + weight_decay * self.module_.penalty(X["user"], item).mean()
         return loss
+
+    def _softmax_loss(self, y_pred, y_true, X):
+        if y_pred.dim() == 2:  # sampled: the observed item is column 0
+            return self.criterion_(y_pred, positive_column(len(y_pred), y_pred.device), y_true)
+        # The whole catalogue competes: in training for "softmax", and in
+        # validation for both, where no negatives are drawn (so the sampled
+        # loss is validated on the quantity it estimates).
+        scores = self.module_.score_matrix(X["user"])
+        return self.criterion_(scores, X["item"], y_true)
 
     @contextmanager
     def _seeded(self, offset=0):
@@ -230,6 +250,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self : object
         """
         self._check_params()
+        # fit builds the optimizer, criterion and history afresh, so a model
+        # trimmed for prediction trains again like any other.
+        vars(self).pop("_trimmed_for_prediction", None)
         users, items = check_interactions(X)
         y = check_target(y, len(users), binary=self.loss != "mse")
         if self.loss == "mse" and y is None:
@@ -269,12 +292,75 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         """
         if not self.__sklearn_is_fitted__():
             return self.fit(X, y, **fit_params)
+        if getattr(self, "_trimmed_for_prediction", False):
+            # Before seen_ changes: a failed call leaves the model as it was.
+            raise SkorchTrainingImpossibleError(
+                f"This {type(self).__name__} was trimmed for prediction: partial_fit cannot "
+                "continue training without the optimizer state. Call fit to train afresh."
+            )
         self._check_params()
         dataset = self.get_dataset(X, y)
         new = self._interaction_matrix(dataset.user.numpy(), dataset.item.numpy(), self.seen_.shape)
         self.seen_ = self._interaction_matrix(*(self.seen_ + new).nonzero(), self.seen_.shape)
         with self._seeded(offset=len(self.history_)):
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
+        return self
+
+    def trim_for_prediction(self):
+        """Drop what only training needs, in place, and return the estimator.
+
+        Serving needs the module's weights, the vocabularies (``users_``,
+        ``items_``) and ``seen_``: they are kept, and so are the parameters,
+        so ``predict``, ``recommend``, ``similar_items``, ``score_items`` and
+        ``score`` return what they returned before. The optimizer and its
+        state (for Adam, two tensors the size of the weights), the criterion,
+        the fitted callbacks and ``history_`` are dropped: the pickled model is
+        smaller and holds less training machinery.
+
+        This is skorch's ``NeuralNet.trim_for_prediction`` adapted to
+        scikit-learn: the parameters (``optimizer``, ``callbacks``, ...) are
+        left as they are, so ``get_params`` and ``clone`` still describe the
+        estimator, and ``fit`` trains a trimmed model afresh. ``partial_fit``
+        raises ``skorch.exceptions.SkorchTrainingImpossibleError``, since
+        continuing training needs the optimizer state. To keep the full model
+        as well, trim a copy: ``copy.deepcopy(model).trim_for_prediction()``.
+
+        Returns
+        -------
+        self : object
+            The trimmed estimator.
+
+        Notes
+        -----
+        Fitted estimators, trimmed or not, round-trip through ``pickle`` and
+        ``joblib`` with their vocabularies and ``seen_``. A model fitted with
+        ``device="cuda"`` loads on a machine without a GPU: skorch maps its
+        tensors to the CPU and sets ``device`` to ``"cpu"``, with a
+        ``skorch.exceptions.DeviceWarning``. Unpickling runs code from the
+        file: load only models you trust.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> from sklearn_rec import MatrixFactorization
+        >>> from sklearn_rec.datasets import make_interactions
+        >>> X, y = make_interactions(n_users=50, n_items=40, n_interactions=800, random_state=0)
+        >>> mf = MatrixFactorization(n_factors=8, max_epochs=5, random_state=0).fit(X, y)
+        >>> served = pickle.loads(pickle.dumps(mf)).trim_for_prediction()
+        >>> bool((served.predict(X[:5]) == mf.predict(X[:5])).all())
+        True
+        >>> len(pickle.dumps(served)) < len(pickle.dumps(mf))
+        True
+        """
+        check_is_fitted(self)
+        self._set_training(False)
+        for name in self._optimizers + self._criteria:
+            setattr(self, name + "_", None)
+        self.callbacks_ = []
+        # A new History rather than clearing the old one: a reference taken
+        # earlier (to plot learning curves, say) keeps its data.
+        self.history_ = History()
+        self._trimmed_for_prediction = True
         return self
 
     # -- prediction --------------------------------------------------------------

@@ -35,14 +35,19 @@ class NeuralRecommender(RecommenderNet):
         Activation of the hidden layers.
     architecture : {"mlp", "neumf"}, default="mlp"
         ``"mlp"`` is NCF's MLP model; ``"neumf"`` adds the GMF branch.
-    loss : {"bce", "bpr", "mse"}, default="bce"
+    loss : {"bce", "bpr", "softmax", "sampled_softmax", "mse"}, default="bce"
         ``"bce"``: every row of ``X`` is a positive (or ``y`` holds 0/1
         labels) and ``n_negatives`` items per positive row are sampled in each
         batch, drawn anew every epoch; ``predict`` returns probabilities.
-        ``"bpr"``: pairwise ranking against the same negatives. ``"mse"``:
-        regression on ratings given as ``y``.
+        ``"bpr"``: pairwise ranking against the same negatives.
+        ``"softmax"``: cross-entropy of the observed item against the whole
+        catalogue (no sampling; costs ``batch_size * n_items`` scores per
+        batch). ``"sampled_softmax"``: the same against the ``n_negatives``
+        sampled items only. Rows labelled 0 are ignored by both softmax
+        losses. ``"mse"``: regression on ratings given as ``y``.
     n_negatives : int, default=4
-        Sampled negatives per positive row (ranking losses only).
+        Sampled negatives per positive row (``"bce"``, ``"bpr"``,
+        ``"sampled_softmax"``).
     negative_sampling : {"unseen", "uniform"}, default="unseen"
         ``"unseen"`` draws uniformly among the items the user did not
         interact with (rejection sampling); ``"uniform"`` draws from the
@@ -50,7 +55,8 @@ class NeuralRecommender(RecommenderNet):
     weight_decay : float, default=0.0
         L2 penalty on the embeddings *used by each batch*:
         ``weight_decay * mean_b(||e_u||^2 + sum_i ||e_i||^2)`` over the
-        examples of the batch (GMF embeddings included). The MLP weights are
+        examples of the batch (GMF embeddings included); with ``"softmax"``
+        the item term is the mean over the catalogue. The MLP weights are
         not affected; decay them with ``optimizer__weight_decay``.
     lr : float, default=0.001
         Learning rate.
@@ -67,12 +73,16 @@ class NeuralRecommender(RecommenderNet):
         and recommends the most popular items to unknown users.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (``callbacks__*`` routes their parameters).
+        ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
+        batches of each epoch, in a terminal or a notebook, for long fits.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, dropout and negative sampling. The
         same integer gives identical models; torch's global RNG is left as it
         was.
     device : str or torch.device, default="cpu"
-        Where the model trains and scores, e.g. ``"cuda"``.
+        Where the model trains and scores, e.g. ``"cuda"``. A model fitted on
+        a GPU unpickles on a machine without one: its tensors load on the CPU
+        and ``device`` becomes ``"cpu"`` (see :meth:`trim_for_prediction`).
     verbose : int, default=0
         ``1`` prints skorch's table of losses per epoch.
     **kwargs
@@ -82,12 +92,12 @@ class NeuralRecommender(RecommenderNet):
 
     Attributes
     ----------
-    users_ : ndarray of shape (n_users_,)
+    users_ : ndarray of shape (``n_users_``,)
         The raw user ids seen in ``fit``, sorted.
-    items_ : ndarray of shape (n_items_,)
+    items_ : ndarray of shape (``n_items_``,)
         The raw item ids, sorted.
     n_users_, n_items_ : int
-    seen_ : scipy.sparse.csr_matrix of shape (n_users_, n_items_)
+    seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``)
         1 where the user interacted with the item in the training data.
     module_ : NCFModule
         The trained PyTorch module.

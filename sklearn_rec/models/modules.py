@@ -10,7 +10,9 @@ forming the pairs one by one, and up to a per-user constant, which
 the few scores kept for ranking saves a pass over the matrix. ``pair_cost``
 says how many floats one pair of ``score_matrix`` needs, to size chunks.
 ``penalty(user, item)`` is the squared L2 norm of the embeddings each
-example uses, for regularisation restricted to the batch.
+example uses, for regularisation restricted to the batch; ``item=None``
+stands for an example that uses the whole catalogue (a full softmax), whose
+item norms are averaged over the catalogue.
 """
 
 import torch
@@ -85,9 +87,12 @@ class MatrixFactorizationModule(nn.Module):
     def user_offset(self, user):
         return self.user_bias(user).squeeze(-1) + self.global_bias
 
-    def penalty(self, user, item):
-        items = _sq_norm(self.item_factors(item)) + self.item_bias(item).squeeze(-1).pow(2)
+    def penalty(self, user, item=None):
         users = _sq_norm(self.user_factors(user)) + self.user_bias(user).squeeze(-1).pow(2)
+        if item is None:
+            items = _sq_norm(self.item_factors.weight) + self.item_bias.weight.squeeze(-1).pow(2)
+            return users + items.mean()
+        items = _sq_norm(self.item_factors(item)) + self.item_bias(item).squeeze(-1).pow(2)
         return users + _per_example(items)
 
     def item_vectors(self):
@@ -209,13 +214,15 @@ class NCFModule(nn.Module):
     def user_offset(self, user):
         return None
 
-    def penalty(self, user, item):
+    def penalty(self, user, item=None):
         users = _sq_norm(self.user_embedding(user))
-        items = _sq_norm(self.item_embedding(item))
+        item_tables = [self.item_embedding]
         if self.neumf:
             users = users + _sq_norm(self.user_gmf(user))
-            items = items + _sq_norm(self.item_gmf(item))
-        return users + _per_example(items)
+            item_tables.append(self.item_gmf)
+        if item is None:
+            return users + sum(_sq_norm(table.weight) for table in item_tables).mean()
+        return users + _per_example(sum(_sq_norm(table(item)) for table in item_tables))
 
     def item_vectors(self):
         if self.neumf:
