@@ -1,15 +1,16 @@
 # Set-up happens on first use: a virtual environment in .venv with the package
-# (editable) and its test tools, installed under constraints.txt.
+# (editable), its test tools and its documentation tools, installed under
+# constraints.txt.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint docs clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,docs]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -22,5 +23,10 @@ lint: $(VENV)/.installed
 test: lint
 	$(PY) -m pytest
 
+# HTML in docs/_build/html; warnings are errors. Runs the gallery examples.
+docs: $(VENV)/.installed
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info docs/_build docs/generated docs/auto_examples \
+		docs/sg_execution_times.rst
