@@ -128,7 +128,12 @@ OURS = {
     "MF mse": {
         "ratings": Spec(
             partial(_MF, loss="mse", handle_unknown="fallback"),
-            {"n_factors": [32, 128], "weight_decay": [0.05, 0.1], "max_epochs": [10, 20]},
+            {
+                "n_factors": [32, 128],
+                "weight_decay": [0.1, 0.15],
+                "lr": [0.003, 0.01],
+                "max_epochs": [20, 40],
+            },
             quick={"max_epochs": [2]},
         ),
     },
@@ -137,6 +142,30 @@ OURS = {
             partial(_NCF, loss="mse", handle_unknown="fallback"),
             {"embedding_dim": [16, 64], "weight_decay": [0.0, 0.01]},
             quick={"max_epochs": [2]},
+        ),
+    },
+    "MF softmax": {
+        "topn": Spec(
+            partial(_MF, loss="softmax"),
+            {"n_factors": [64, 128], "weight_decay": [0.05, 0.1]},
+            quick={"max_epochs": [2]},
+        ),
+        "loo": Spec(
+            partial(_MF, loss="softmax"),
+            {"n_factors": [64, 128], "weight_decay": [0.05, 0.1]},
+            quick={"max_epochs": [2]},
+        ),
+    },
+    "NeuMF sampled softmax": {
+        "topn": Spec(
+            partial(_NCF, loss="sampled_softmax", architecture="neumf", n_negatives=20),
+            {"embedding_dim": [16, 32], "weight_decay": [0.0, 0.01]},
+            quick={"max_epochs": [1]},
+        ),
+        "loo": Spec(
+            partial(_NCF, loss="sampled_softmax", architecture="neumf", n_negatives=20),
+            {"embedding_dim": [16, 32], "weight_decay": [0.0, 0.01]},
+            quick={"max_epochs": [1]},
         ),
     },
     "MF bpr": {
