@@ -211,6 +211,109 @@ class RecommenderMixin:
             codes[~known], scores[~known] = self._popular_items(candidates, width)
         return self.items_[codes], scores
 
+    def recommend_for_history(
+        self, history, n=10, *, ratings=None, exclude_seen=True, items=None, exclude_items=None
+    ):
+        """Recommend for a new user described only by the items they interacted with.
+
+        The user is *folded in*: everything the model learned stays fixed,
+        and a user representation is fitted to ``history`` alone by
+        minimising the training loss of ``fit`` for that one user. The model
+        is not changed and nothing is refitted, so answering costs about
+        one pass over the catalogue per optimisation step. The objective for
+        each loss is given in the estimator's Notes.
+
+        Parameters
+        ----------
+        history : array-like of shape (n_interactions,)
+            Raw ids of the items the user interacted with, all known from
+            ``fit``: an unknown one raises a ``ValueError`` naming it,
+            whatever ``handle_unknown`` says, since it has no representation
+            to fit the user against. A repeated item counts
+            as often as it appears, as a repeated row does in ``fit``.
+        n : int, default=10
+            The length of the list.
+        ratings : array-like of shape (n_interactions,), default=None
+            The user's ratings of the ``history`` items: required for
+            ``loss="mse"``, not accepted for the implicit losses (every
+            history item is a positive).
+        exclude_seen : bool, default=True
+            Leave out the ``history`` items.
+        items : array-like of shape (n_candidates,), default=None
+            Rank only these raw item ids (all must be known); default: the
+            whole catalogue.
+        exclude_items : array-like, default=None
+            Raw item ids never to recommend; unknown ids are ignored.
+
+        Returns
+        -------
+        item_ids : ndarray of shape (1, min(n, n_candidates))
+            Raw item ids, best first: one row, like :meth:`recommend` for
+            one user.
+        scores : ndarray of shape (1, min(n, n_candidates))
+            Their scores, on the scale of :meth:`predict`; ``-inf`` pads the
+            row where fewer items are eligible.
+
+        Examples
+        --------
+        >>> from sklearn_rec import MatrixFactorization
+        >>> from sklearn_rec.utils.estimator_checks import checkerboard
+        >>> X, _ = checkerboard()  # user u likes the items of u's parity but u
+        >>> mf = MatrixFactorization(n_factors=4, loss="bce", max_epochs=100, lr=0.05,
+        ...                          random_state=0).fit(X)
+        >>> history = X.item[X.user == 4]  # a newcomer who likes what user 4 likes
+        >>> items, scores = mf.recommend_for_history(history, n=1)
+        >>> items
+        array([[4]])
+        """
+        check_is_fitted(self)
+        history = check_ids(history, "history")
+        if len(history) == 0:
+            raise ValueError(
+                "history must hold at least one item id of the new user, got an empty history."
+            )
+        n = check_positive_int(n, "n")
+        if not isinstance(exclude_seen, bool):
+            raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
+        history_codes = self._encode_items(history)
+        self._check_known(
+            "item",
+            history,
+            history_codes,
+            always="The items of a history must be known from fit to fold a user in.",
+        )
+        ratings = self._check_history_ratings(ratings, len(history))
+        candidates = self._candidate_codes(items, exclude_items)
+        width = min(n, self.n_items_ if candidates is None else len(candidates))
+        if width == 0:
+            empty = np.empty((1, 0))
+            return self.items_[empty.astype(np.int64)], empty
+        codes, scores = self._fold_in_topk(history_codes, ratings, candidates, width, exclude_seen)
+        return self.items_[codes][np.newaxis], scores[np.newaxis]
+
+    def _check_history_ratings(self, ratings, n_history):
+        if self.loss != "mse":
+            if ratings is not None:
+                raise ValueError(
+                    f"ratings must be None for loss={self.loss!r}: every history item is a "
+                    "positive. Ratings are read by loss='mse' only."
+                )
+            return None
+        if ratings is None:
+            raise ValueError(
+                "ratings are required for loss='mse': the user is fitted to their ratings "
+                "of the history items."
+            )
+        ratings = np.asarray(ratings, dtype=np.float64)
+        if ratings.shape != (n_history,):
+            raise ValueError(
+                f"ratings must have one value per history item, shape ({n_history},); got "
+                f"shape {ratings.shape}."
+            )
+        if not np.isfinite(ratings).all():
+            raise ValueError("ratings must be finite, got NaN or inf.")
+        return ratings
+
     def _candidate_codes(self, items, exclude_items):
         """Item codes to rank, or ``None`` for the whole catalogue."""
         candidates = None

@@ -101,6 +101,39 @@ class MatrixFactorization(RecommenderNet):
     --------
     NeuralRecommender : Neural collaborative filtering (NCF, NeuMF).
 
+    Notes
+    -----
+    :meth:`recommend_for_history` folds in a new user: the trained module is
+    frozen and the user's state ``(p_u, b_u)`` minimises the training
+    objective of ``fit`` restricted to that user's examples, one per item
+    ``h`` of the history ``H``::
+
+        sum_h loss_h + |H| * weight_decay * (||p_u||^2 + b_u^2)
+
+    (each training example charges the user's penalty once). ``loss_h`` is
+    the loss of ``fit`` with the sampled negatives replaced by their
+    expectation, so the objective is deterministic. With ``s_i`` the user's
+    raw score of item ``i`` and ``E_j`` the mean over the items negatives
+    are drawn from (those outside ``H`` for ``negative_sampling="unseen"``,
+    all items for ``"uniform"``), ``K = n_negatives``:
+
+    - ``"mse"``: ``(r_h - s_h)^2`` with ``r_h`` the given rating;
+    - ``"bce"``: ``(softplus(-s_h) + K E_j softplus(s_j)) / (1 + K)``;
+    - ``"bpr"``: ``E_j -log sigmoid(s_h - s_j)``;
+    - ``"softmax"``: ``logsumexp_i s_i - s_h``;
+    - ``"sampled_softmax"``: ``log(exp(s_h) + K E_j exp(s_j)) - s_h``, the
+      sum over the draws inside the logarithm replaced by its mean.
+
+    For ``"mse"`` the objective is a ridge regression of ``r_h - mu - b_h``
+    on ``[q_h, 1]`` with penalty ``|H| * weight_decay``, solved in closed
+    form: ``[p; b_u] = (A^T A + |H| weight_decay I)^+ A^T (r - mu - b)``
+    with ``A`` the rows ``[q_h, 1]`` (the pseudo-inverse handles
+    ``weight_decay=0`` with a short history). The other losses are convex in
+    ``(p, b_u)`` and are minimised with L-BFGS from the average trained
+    user. A ridge regression on 0/1 targets would be closed-form too, but
+    its scores would not be on the scale of the trained users' (logits for
+    ``"bce"``), which the item biases are relative to.
+
     Examples
     --------
     >>> from sklearn_rec import MatrixFactorization
@@ -164,6 +197,26 @@ class MatrixFactorization(RecommenderNet):
             "n_factors": self.n_factors,
             "global_bias": self._y_mean if self.loss == "mse" else 0.0,
         }
+
+    def _fold_in(self, history_codes, ratings):
+        if self.loss != "mse":
+            return super()._fold_in(history_codes, ratings)
+        # The ridge regression of the Notes, in float64: the normal equations
+        # square the condition number.
+        module = self.module_
+        with torch.no_grad():
+            history = torch.as_tensor(history_codes, device=self.device)
+            mu, _, item_bias = module.rating_baseline()
+            design = torch.cat(
+                [module.item_factors(history), torch.ones(len(history), 1, device=self.device)],
+                dim=1,
+            ).double()
+            target = torch.as_tensor(ratings, device=self.device) - (mu + item_bias[history])
+            penalty = len(history_codes) * self._weight_decay()
+            gram = design.T @ design + penalty * torch.eye(design.shape[1], device=self.device)
+            solution = torch.linalg.pinv(gram, hermitian=True) @ (design.T @ target.double())
+            solution = solution.to(module.item_factors.weight.dtype)
+        return [solution[:-1], solution[-1:]]
 
     def _fallback_ratings(self, user_codes, item_codes):
         mu, user_bias, item_bias = (

@@ -255,12 +255,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         vars(self).pop("_trimmed_for_prediction", None)
         users, items = check_interactions(X)
         y = check_target(y, len(users), binary=self.loss != "mse")
-        if self.loss == "mse" and y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None: "
-                "loss='mse' trains on explicit ratings. Use loss='bce' or 'bpr' for implicit "
-                "feedback."
-            )
+        self._check_y_given(y)
         validate_data(self, X, reset=True, skip_check_array=True)
         self._fit_vocabulary(users, items)
         dataset = self._encoded_dataset(users, items, y)
@@ -272,6 +267,14 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             self.initialize()
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
         return self
+
+    def _check_y_given(self, y):
+        if self.loss == "mse" and y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                "loss='mse' trains on explicit ratings. Use loss='bce' or 'bpr' for implicit "
+                "feedback."
+            )
 
     def partial_fit(self, X, y=None, **fit_params):
         """Continue training on more interactions of known users and items.
@@ -434,6 +437,99 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             finish,
         )
         return items[top], values
+
+    # -- fold-in -----------------------------------------------------------------
+
+    # L-BFGS iterations to fit a folded-in user: the objective has a few dozen
+    # variables, and it converges well before this on MovieLens.
+    _fold_in_max_iter = 100
+
+    def _fold_in_topk(self, history_codes, ratings, candidates, k, exclude_seen):
+        state = self._fold_in(history_codes, ratings)
+        with torch.no_grad():
+            scores = self.module_.score_user(state)
+            if exclude_seen:
+                scores[torch.as_tensor(history_codes, device=self.device)] = -torch.inf
+            if candidates is not None:
+                scores = scores[torch.as_tensor(candidates, device=self.device)]
+            best, index = torch.topk(scores, k)
+            values = self._output(best).masked_fill(torch.isneginf(best), -torch.inf)
+        index = index.cpu().numpy()
+        return (index if candidates is None else candidates[index]), values.cpu().numpy()
+
+    def _fold_in(self, history_codes, ratings):
+        """Fit a new user's state to their history with the module frozen.
+
+        Minimises ``_fold_in_loss`` plus the L2 penalty the user would get in
+        training (``weight_decay`` times the user's squared norm, once per
+        example) with L-BFGS, starting from the average trained user.
+        """
+        self._set_training(False)
+        module = self.module_
+        history = torch.as_tensor(history_codes, device=self.device)
+        target = None if ratings is None else torch.as_tensor(ratings, dtype=torch.float32)
+        if target is not None:
+            target = target.to(self.device)
+        state = module.new_user()
+        penalty = len(history_codes) * self._weight_decay()
+        optimizer = torch.optim.LBFGS(
+            state, max_iter=self._fold_in_max_iter, line_search_fn="strong_wolfe"
+        )
+        negatives = self._fold_in_negatives(history_codes)
+
+        def closure():
+            optimizer.zero_grad()
+            scores = module.score_user(state)
+            loss = self._fold_in_loss(scores, history, target, negatives)
+            loss = loss + penalty * module.user_penalty(state)
+            loss.backward()
+            return loss
+
+        frozen = [param for param in module.parameters() if param.requires_grad]
+        for param in frozen:
+            param.requires_grad_(False)
+        try:
+            optimizer.step(closure)
+        finally:
+            for param in frozen:
+                param.requires_grad_(True)
+        return [tensor.detach() for tensor in state]
+
+    def _fold_in_negatives(self, history_codes):
+        """The items sampled negatives come from in training, for this history."""
+        pool = np.ones(self.n_items_, dtype=bool)
+        if self.negative_sampling == "unseen":
+            pool[history_codes] = False
+        if not pool.any():  # a history of the whole catalogue: training would draw seen items
+            pool[:] = True
+        return torch.as_tensor(np.flatnonzero(pool), device=self.device)
+
+    def _fold_in_loss(self, scores, history, target, negatives):
+        """The training loss of one user's examples, sampled negatives in expectation.
+
+        ``scores`` are the user's raw scores over the catalogue and
+        ``history`` the items of the user's examples (one per row of the
+        history). A sampled negative is a uniform draw from ``negatives``, so
+        each term over ``n_negatives`` draws is replaced by its mean over
+        that pool: the objective is deterministic.
+        """
+        positive = scores[history]
+        if self.loss == "mse":
+            return (target - positive).pow(2).sum()
+        if self.loss == "softmax":
+            return (torch.logsumexp(scores, 0) - positive).sum()
+        pool = scores[negatives]
+        n_negatives = self.n_negatives
+        if self.loss == "bce":
+            # SampledBCELoss averages each row over its 1 + n_negatives columns.
+            expected = F.softplus(-positive) + n_negatives * F.softplus(pool).mean()
+            return (expected / (1 + n_negatives)).sum()
+        if self.loss == "bpr":
+            return -F.logsigmoid(positive.unsqueeze(1) - pool.unsqueeze(0)).mean(1).sum()
+        # sampled_softmax: log(e^s + sum_k e^{s_k}), with the sum over the
+        # n_negatives draws replaced by n_negatives times its mean.
+        log_negatives = np.log(n_negatives) + torch.logsumexp(pool, 0) - np.log(len(pool))
+        return (torch.logaddexp(positive, log_negatives) - positive).sum()
 
     def _topk_similar(self, item_codes, k):
         vectors = F.normalize(self.module_.item_vectors().detach(), dim=1)

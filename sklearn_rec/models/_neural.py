@@ -110,6 +110,35 @@ class NeuralRecommender(RecommenderNet):
     --------
     MatrixFactorization : Biased matrix factorization.
 
+    Notes
+    -----
+    :meth:`recommend_for_history` folds in a new user: the trained module is
+    frozen and the user's state ``e_u`` (with its GMF embedding for
+    ``"neumf"``) minimises the training
+    objective of ``fit`` restricted to that user's examples, one per item
+    ``h`` of the history ``H``::
+
+        sum_h loss_h + |H| * weight_decay * ||e_u||^2
+
+    (each training example charges the user's penalty once). ``loss_h`` is
+    the loss of ``fit`` with the sampled negatives replaced by their
+    expectation, so the objective is deterministic. With ``s_i`` the user's
+    raw score of item ``i`` and ``E_j`` the mean over the items negatives
+    are drawn from (those outside ``H`` for ``negative_sampling="unseen"``,
+    all items for ``"uniform"``), ``K = n_negatives``:
+
+    - ``"mse"``: ``(r_h - s_h)^2`` with ``r_h`` the given rating;
+    - ``"bce"``: ``(softplus(-s_h) + K E_j softplus(s_j)) / (1 + K)``;
+    - ``"bpr"``: ``E_j -log sigmoid(s_h - s_j)``;
+    - ``"softmax"``: ``logsumexp_i s_i - s_h``;
+    - ``"sampled_softmax"``: ``log(exp(s_h) + K E_j exp(s_j)) - s_h``, the
+      sum over the draws inside the logarithm replaced by its mean.
+
+    The objective is minimised with L-BFGS from the average trained user
+    (the mean of the trained embeddings). It is not convex through the MLP,
+    and with the default ``weight_decay=0.0`` the user is not regularised,
+    so set ``weight_decay`` for stable fold-ins of short histories.
+
     Examples
     --------
     >>> from sklearn_rec import NeuralRecommender

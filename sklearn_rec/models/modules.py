@@ -13,6 +13,13 @@ says how many floats one pair of ``score_matrix`` needs, to size chunks.
 example uses, for regularisation restricted to the batch; ``item=None``
 stands for an example that uses the whole catalogue (a full softmax), whose
 item norms are averaged over the catalogue.
+
+A user can also be given by free tensors instead of an index, to fold in a
+new user: ``new_user()`` returns trainable tensors initialised at the mean
+of the trained users' rows (an average user), ``score_user(state, item=None)``
+scores that user against items (the per-user constant included), and
+``user_penalty(state)`` is the squared L2 norm that ``penalty`` would charge
+for that user.
 """
 
 import torch
@@ -97,6 +104,24 @@ class MatrixFactorizationModule(nn.Module):
 
     def item_vectors(self):
         return self.item_factors.weight
+
+    def new_user(self):
+        return [
+            self.user_factors.weight.detach().mean(0).clone().requires_grad_(True),
+            self.user_bias.weight.detach().mean(0).clone().requires_grad_(True),
+        ]
+
+    def score_user(self, state, item=None):
+        p, b_u = state
+        if item is None:
+            factors, bias = self.item_factors.weight, self.item_bias.weight
+        else:
+            factors, bias = self.item_factors(item), self.item_bias(item)
+        return factors @ p + bias.squeeze(-1) + b_u + self.global_bias
+
+    def user_penalty(self, state):
+        p, b_u = state
+        return _sq_norm(p) + b_u.pow(2).sum()
 
     def rating_baseline(self):
         """``(mu, b_u, b_i)``: the part of a score that needs only one id."""
@@ -191,7 +216,11 @@ class NCFModule(nn.Module):
         return self.output(hidden).squeeze(-1)
 
     def score_matrix(self, user, item=None):
-        p = self.user_embedding(user)
+        gmf = self.user_gmf(user) if self.neumf else None
+        return self._score_users(self.user_embedding(user), gmf, item)
+
+    def _score_users(self, p, gmf, item):
+        """``score_matrix`` of users given by their embeddings ``p`` (and GMF ones)."""
         q = self.item_embedding.weight if item is None else self.item_embedding(item)
         if len(self.mlp):
             # The first layer of the MLP is linear in the concatenation
@@ -207,9 +236,19 @@ class NCFModule(nn.Module):
             )
         if self.neumf:
             q_gmf = self.item_gmf.weight if item is None else self.item_gmf(item)
-            gmf = self.user_gmf(user).unsqueeze(1) * q_gmf.unsqueeze(0)
-            hidden = torch.cat([hidden, gmf], dim=-1)
+            hidden = torch.cat([hidden, gmf.unsqueeze(1) * q_gmf.unsqueeze(0)], dim=-1)
         return self.output(hidden).squeeze(-1)
+
+    def new_user(self):
+        tables = [self.user_embedding, self.user_gmf] if self.neumf else [self.user_embedding]
+        return [table.weight.detach().mean(0).clone().requires_grad_(True) for table in tables]
+
+    def score_user(self, state, item=None):
+        gmf = state[1].unsqueeze(0) if self.neumf else None
+        return self._score_users(state[0].unsqueeze(0), gmf, item)[0]
+
+    def user_penalty(self, state):
+        return sum(_sq_norm(vector) for vector in state)
 
     def user_offset(self, user):
         return None
