@@ -302,6 +302,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 "continue training without the optimizer state. Call fit to train afresh."
             )
         self._check_params()
+        self._check_y_given(y)
         dataset = self.get_dataset(X, y)
         new = self._interaction_matrix(dataset.user.numpy(), dataset.item.numpy(), self.seen_.shape)
         self.seen_ = self._interaction_matrix(*(self.seen_ + new).nonzero(), self.seen_.shape)
