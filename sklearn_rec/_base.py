@@ -12,6 +12,7 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._encode import UNKNOWN, build_vocabulary, encode
+from ._features import FeatureEncoder, check_feature_table
 from ._validation import check_ids, check_interactions, check_positive_int
 from .metrics._scorer import make_ranking_scorer
 
@@ -47,18 +48,36 @@ class RecommenderMixin:
         return check_interactions(X)
 
     def _fit_vocabulary(self, users, items):
-        self._user_index = build_vocabulary(users)
-        self._item_index = build_vocabulary(items)
-        self.users_ = self._user_index.to_numpy()
-        self.items_ = self._item_index.to_numpy()
-        self.n_users_ = len(self.users_)
-        self.n_items_ = len(self.items_)
+        """Build the vocabularies: the ids of ``X``, then those known from features.
+
+        Codes ``0 .. n_users_ - 1`` are the users of ``X`` (``users_``);
+        codes from ``n_users_`` on the users found only in ``user_features``
+        (``cold_users_``), which have features and no id embedding. Items
+        alike.
+        """
+        for entity, ids in (("user", users), ("item", items)):
+            index = build_vocabulary(ids)
+            table = check_feature_table(
+                getattr(self, f"{entity}_features", None), f"{entity}_features"
+            )
+            encoder = None if table is None else FeatureEncoder(table, f"{entity}_features", index)
+            lookup = index if encoder is None else encoder.vocabulary
+            setattr(self, f"_{entity}_encoder", encoder)
+            setattr(self, f"_{entity}_lookup", lookup)
+            setattr(self, f"{entity}s_", index.to_numpy())
+            setattr(self, f"n_{entity}s_", len(index))
+            setattr(self, f"cold_{entity}s_", lookup[len(index) :].to_numpy())
+        self._item_ids = self._item_lookup.to_numpy()
 
     def _encode_users(self, users):
-        return encode(self._user_index, users)
+        return encode(self._user_lookup, users)
 
     def _encode_items(self, items):
-        return encode(self._item_index, items)
+        return encode(self._item_lookup, items)
+
+    def _n_catalogue(self):
+        """Items that can be recommended: those of ``X``, then those known from features."""
+        return len(self._item_ids)
 
     def _check_known(self, name, ids, codes, *, always=None):
         """Raise for unknown ids unless ``handle_unknown="fallback"``.
@@ -93,8 +112,10 @@ class RecommenderMixin:
         return scores
 
     def _item_popularity(self):
-        """Number of training users per item."""
-        return np.asarray(self.seen_.sum(axis=0), dtype=np.float64).ravel()
+        """Number of training users per item; 0 for the items known from features."""
+        popularity = np.zeros(self._n_catalogue())
+        popularity[: self.n_items_] = np.asarray(self.seen_.sum(axis=0)).ravel()
+        return popularity
 
     def _fallback_scores(self, user_codes, item_codes):
         """Scores for rows with an unknown user or item.
@@ -198,7 +219,7 @@ class RecommenderMixin:
         user_codes = self._encode_users(users)
         self._check_known("user", users, user_codes)
         candidates = self._candidate_codes(items, exclude_items)
-        width = min(n, self.n_items_ if candidates is None else len(candidates))
+        width = min(n, self._n_catalogue() if candidates is None else len(candidates))
 
         codes = np.zeros((len(users), width), dtype=np.int64)
         scores = np.full((len(users), width), -np.inf)
@@ -209,7 +230,7 @@ class RecommenderMixin:
             )
         if not known.all() and width:
             codes[~known], scores[~known] = self._popular_items(candidates, width)
-        return self.items_[codes], scores
+        return self._item_ids[codes], scores
 
     def recommend_for_history(
         self, history, n=10, *, ratings=None, exclude_seen=True, items=None, exclude_items=None
@@ -284,12 +305,12 @@ class RecommenderMixin:
         )
         ratings = self._check_history_ratings(ratings, len(history))
         candidates = self._candidate_codes(items, exclude_items)
-        width = min(n, self.n_items_ if candidates is None else len(candidates))
+        width = min(n, self._n_catalogue() if candidates is None else len(candidates))
         if width == 0:
             empty = np.empty((1, 0))
-            return self.items_[empty.astype(np.int64)], empty
+            return self._item_ids[empty.astype(np.int64)], empty
         codes, scores = self._fold_in_topk(history_codes, ratings, candidates, width, exclude_seen)
-        return self.items_[codes][np.newaxis], scores[np.newaxis]
+        return self._item_ids[codes][np.newaxis], scores[np.newaxis]
 
     def _check_history_ratings(self, ratings, n_history):
         if self.loss != "mse":
@@ -325,14 +346,14 @@ class RecommenderMixin:
         if exclude_items is not None:
             excluded = self._encode_items(check_ids(exclude_items, "exclude_items"))
             if candidates is None:
-                candidates = np.arange(self.n_items_)
+                candidates = np.arange(self._n_catalogue())
             candidates = np.setdiff1d(candidates, excluded[excluded != UNKNOWN])
         return candidates
 
     def _popular_items(self, candidates, width):
         popularity = self._item_popularity()
         if candidates is None:
-            candidates = np.arange(self.n_items_)
+            candidates = np.arange(self._n_catalogue())
         order = np.argsort(-popularity[candidates], kind="stable")[:width]
         top = candidates[order]
         scores = popularity[top] / max(popularity.max(), 1.0)
@@ -362,12 +383,12 @@ class RecommenderMixin:
         n = check_positive_int(n, "n")
         codes = self._encode_items(items)
         self._check_known("item", items, codes, always="Only known items have embeddings.")
-        width = min(n, self.n_items_ - 1)
+        width = min(n, self._n_catalogue() - 1)
         if width == 0:
             empty = np.empty((len(items), 0))
-            return self.items_[empty.astype(np.int64)], empty
+            return self._item_ids[empty.astype(np.int64)], empty
         top, scores = self._topk_similar(codes, width)
-        return self.items_[top], scores
+        return self._item_ids[top], scores
 
     def score(self, X, y=None):
         """NDCG@10 of the recommendations for the users of ``X``.

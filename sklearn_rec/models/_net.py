@@ -32,6 +32,7 @@ from skorch.history import History
 from skorch.utils import is_dataset
 
 from .._base import _HANDLE_UNKNOWN, RecommenderMixin
+from .._encode import UNKNOWN
 from .._validation import (
     check_interactions,
     check_option,
@@ -138,7 +139,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def initialize_module(self):
         if not hasattr(self, "n_users_"):
             raise RuntimeError(f"{type(self).__name__} builds its module in fit; call fit.")
-        kwargs = {**self._module_params(), **self.get_params_for("module")}
+        kwargs = {
+            **self._module_params(),
+            "user_features": self._user_encoder,
+            "item_features": self._item_encoder,
+            **self.get_params_for("module"),
+        }
         self.module_ = self.module(n_users=self.n_users_, n_items=self.n_items_, **kwargs)
         return self
 
@@ -171,6 +177,10 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     def _encoded_dataset(self, users, items, y):
         user_codes, item_codes = self._encode_users(users), self._encode_items(items)
+        # Ids known from the feature tables alone have no row in seen_ and no
+        # id embedding: training on them needs a refit, as for new ids.
+        user_codes[user_codes >= self.n_users_] = UNKNOWN
+        item_codes[item_codes >= self.n_items_] = UNKNOWN
         fixed = "The vocabularies are fixed by fit: refit to add users or items."
         self._check_known("user", users, user_codes, always=fixed)
         self._check_known("item", items, item_codes, always=fixed)
@@ -216,8 +226,18 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # The whole catalogue competes: in training for "softmax", and in
         # validation for both, where no negatives are drawn (so the sampled
         # loss is validated on the quantity it estimates).
-        scores = self.module_.score_matrix(X["user"])
+        scores = self.module_.score_matrix(X["user"], self._training_items())
         return self.criterion_(scores, X["item"], y_true)
+
+    def _training_items(self):
+        """The items of ``X`` as an index tensor, or ``None`` when they are all items.
+
+        Items known only from ``item_features`` are recommended, but a model
+        trained against them would learn that they are never chosen.
+        """
+        if self._n_catalogue() == self.n_items_:
+            return None
+        return torch.arange(self.n_items_, device=self.device)
 
     @contextmanager
     def _seeded(self, offset=0):
@@ -402,11 +422,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         return top, values
 
     def _topk_items(self, user_codes, candidates, k, exclude_seen):
-        items = np.arange(self.n_items_) if candidates is None else candidates
+        items = np.arange(self._n_catalogue()) if candidates is None else candidates
         items_t = None if candidates is None else torch.as_tensor(items, device=self.device)
         column = None
         if candidates is not None:
-            column = np.full(self.n_items_, -1)
+            column = np.full(self._n_catalogue(), -1)
             column[candidates] = np.arange(len(candidates))
 
         def score(users):
@@ -421,10 +441,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             return scores.masked_fill(torch.isneginf(best), -torch.inf)
 
         def mask_seen(block, scores):
-            seen = self.seen_[block]
+            # Users known from their features alone have seen nothing.
+            trained = block < self.n_users_
+            seen = self.seen_[np.where(trained, block, 0)]
             rows = np.repeat(np.arange(len(block)), np.diff(seen.indptr))
             cols = seen.indices if column is None else column[seen.indices]
-            keep = cols >= 0
+            keep = (cols >= 0) & trained[rows]
             rows = torch.as_tensor(rows[keep], device=self.device)
             scores[rows, torch.as_tensor(cols[keep], device=self.device)] = -torch.inf
 
@@ -518,7 +540,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         if self.loss == "mse":
             return (target - positive).pow(2).sum()
         if self.loss == "softmax":
-            return (torch.logsumexp(scores, 0) - positive).sum()
+            return (torch.logsumexp(scores[: self.n_items_], 0) - positive).sum()
         pool = scores[negatives]
         n_negatives = self.n_negatives
         if self.loss == "bce":
@@ -544,4 +566,4 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 torch.as_tensor(block, device=self.device),
             ] = -torch.inf
 
-        return self._chunked_topk(item_codes, score, k, self.n_items_, 1, mask_self)
+        return self._chunked_topk(item_codes, score, k, self._n_catalogue(), 1, mask_self)
