@@ -161,3 +161,19 @@ def test_bad_feature_tables(table, error, message):
     X, _ = checkerboard()
     with pytest.raises(error, match=message):
         MatrixFactorization(loss="bce", max_epochs=1, user_features=table).fit(X)
+
+
+def test_movielens_tables_work_as_they_are(movielens_home):
+    from sklearn_rec.datasets import fetch_movielens
+
+    movielens = fetch_movielens("100k", data_home=movielens_home)
+    X = movielens.data[["user", "item"]]
+    users = movielens.users[["age", "gender", "occupation"]]  # int, category, category
+    genres = movielens.movies["genres"].str.get_dummies("|").astype(float)
+    items = pd.concat([movielens.movies[["year"]], genres], axis=1)  # Int64 with a missing year
+    train, test = next(ColdStartSplit("user", test_size=50, random_state=0).split(X))
+    model = MatrixFactorization(
+        n_factors=8, loss="bpr", max_epochs=1, user_features=users, item_features=items
+    ).fit(X.iloc[train])
+    assert len(model.cold_users_) == 50 and model._user_encoder.n_levels == 2 + 21
+    assert 0 <= model.score(X.iloc[test]) <= 1
