@@ -248,9 +248,9 @@ class RecommenderMixin:
         ----------
         history : array-like of shape (n_interactions,)
             Raw ids of the items the user interacted with, all known from
-            ``fit``: an unknown one raises a ``ValueError`` naming it,
-            whatever ``handle_unknown`` says, since it has no representation
-            to fit the user against. A repeated item counts
+            ``fit`` (from ``X`` or from ``item_features``): an unknown one
+            raises a ``ValueError`` naming it, whatever ``handle_unknown``
+            says, since it has no representation to fit the user against. A repeated item counts
             as often as it appears, as a repeated row does in ``fit``.
         n : int, default=10
             The length of the list.

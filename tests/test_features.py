@@ -67,6 +67,11 @@ def test_cold_items_rank_by_their_features(fitted):
     )
 
 
+def test_fold_in_over_cold_items(fitted):
+    items, scores = fitted.recommend_for_history([21, 23, 1], n=3, items=np.arange(20))
+    assert np.isfinite(scores).all() and (items % 2 == 1).all()
+
+
 def test_cold_users_have_seen_nothing(fitted):
     items, scores = fitted.recommend([21], n=24)
     assert np.isfinite(scores).all() and items.shape == (1, 24)

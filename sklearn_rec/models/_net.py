@@ -522,7 +522,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         """The items sampled negatives come from in training, for this history."""
         pool = np.ones(self.n_items_, dtype=bool)
         if self.negative_sampling == "unseen":
-            pool[history_codes] = False
+            # Items known from their features alone are never negatives.
+            pool[history_codes[history_codes < self.n_items_]] = False
         if not pool.any():  # a history of the whole catalogue: training would draw seen items
             pool[:] = True
         return torch.as_tensor(np.flatnonzero(pool), device=self.device)
