@@ -166,6 +166,21 @@ class MatrixFactorization(RecommenderNet):
     >>> items, scores = mf.recommend([0, 1], n=5)
     >>> items.shape
     (2, 5)
+
+    Side features serve users unseen in ``X``, here user ``"new"``:
+
+    >>> import pandas as pd
+    >>> from sklearn_rec.utils.estimator_checks import checkerboard
+    >>> X, _ = checkerboard()  # user u likes the items of u's parity
+    >>> users = pd.DataFrame({"parity": ["even", "odd"] * 10 + ["odd"]},
+    ...                      index=[*range(20), "new"])
+    >>> mf = MatrixFactorization(n_factors=4, loss="bce", lr=0.05, max_epochs=60,
+    ...                          user_features=users, random_state=0).fit(X)
+    >>> mf.cold_users_
+    array(['new'], dtype=object)
+    >>> items, _ = mf.recommend("new", n=3)
+    >>> (items % 2).tolist()
+    [[1, 1, 1]]
     """
 
     module = MatrixFactorizationModule
