@@ -74,8 +74,9 @@ class MatrixFactorization(RecommenderNet):
         alone (``cold_users_``). A level that no user of ``X`` has, and a
         missing value (NaN) contribute nothing; a user of ``X`` absent from
         the table has its id embedding alone. Ids in neither ``X`` nor the
-        table follow ``handle_unknown``. The table is read by ``fit``: a
-        fitted model keeps what it learned from it.
+        table follow ``handle_unknown``. ``weight_decay`` penalises the
+        summed representation. The table is read by ``fit``: a fitted model
+        keeps what it learned from it.
     item_features : DataFrame or None, default=None
         Side features of items, as ``user_features``. Items found only in the
         table (``cold_items_``) are part of the catalogue that ``recommend``
