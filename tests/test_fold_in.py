@@ -110,3 +110,14 @@ def test_unfitted_fold_in_raises():
 
     with pytest.raises(NotFittedError):
         MatrixFactorization().recommend_for_history([1])
+
+
+def test_closed_form_and_lbfgs_agree_on_ratings(rating_mf):
+    from sklearn_rec.models._net import RecommenderNet
+
+    model, _, _ = rating_mf
+    history, ratings = np.array([1, 3, 8, 9]), np.array([5.0, 5.0, 1.0, 2.0])
+    closed = model._fold_in(history, ratings)
+    iterative = RecommenderNet._fold_in(model, history, ratings)
+    for a, b in zip(closed, iterative, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-3)
