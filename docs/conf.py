@@ -70,6 +70,7 @@ sphinx_gallery_conf = {
             "plot_learning_curves.py",
             "plot_grid_search.py",
             "plot_item_embeddings.py",
+            "plot_cold_start.py",
             "*",
         ]
     ),

@@ -12,6 +12,7 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._encode import UNKNOWN, build_vocabulary, encode
+from ._features import FeatureEncoder, check_feature_table
 from ._validation import check_ids, check_interactions, check_positive_int
 from .metrics._scorer import make_ranking_scorer
 
@@ -47,18 +48,36 @@ class RecommenderMixin:
         return check_interactions(X)
 
     def _fit_vocabulary(self, users, items):
-        self._user_index = build_vocabulary(users)
-        self._item_index = build_vocabulary(items)
-        self.users_ = self._user_index.to_numpy()
-        self.items_ = self._item_index.to_numpy()
-        self.n_users_ = len(self.users_)
-        self.n_items_ = len(self.items_)
+        """Build the vocabularies: the ids of ``X``, then those known from features.
+
+        Codes ``0 .. n_users_ - 1`` are the users of ``X`` (``users_``);
+        codes from ``n_users_`` on the users found only in ``user_features``
+        (``cold_users_``), which have features and no id embedding. Items
+        alike.
+        """
+        for entity, ids in (("user", users), ("item", items)):
+            index = build_vocabulary(ids)
+            table = check_feature_table(
+                getattr(self, f"{entity}_features", None), f"{entity}_features"
+            )
+            encoder = None if table is None else FeatureEncoder(table, f"{entity}_features", index)
+            lookup = index if encoder is None else encoder.vocabulary
+            setattr(self, f"_{entity}_encoder", encoder)
+            setattr(self, f"_{entity}_lookup", lookup)
+            setattr(self, f"{entity}s_", index.to_numpy())
+            setattr(self, f"n_{entity}s_", len(index))
+            setattr(self, f"cold_{entity}s_", lookup[len(index) :].to_numpy())
+        self._item_ids = self._item_lookup.to_numpy()
 
     def _encode_users(self, users):
-        return encode(self._user_index, users)
+        return encode(self._user_lookup, users)
 
     def _encode_items(self, items):
-        return encode(self._item_index, items)
+        return encode(self._item_lookup, items)
+
+    def _n_catalogue(self):
+        """Items that can be recommended: those of ``X``, then those known from features."""
+        return len(self._item_ids)
 
     def _check_known(self, name, ids, codes, *, always=None):
         """Raise for unknown ids unless ``handle_unknown="fallback"``.
@@ -93,8 +112,10 @@ class RecommenderMixin:
         return scores
 
     def _item_popularity(self):
-        """Number of training users per item."""
-        return np.asarray(self.seen_.sum(axis=0), dtype=np.float64).ravel()
+        """Number of training users per item; 0 for the items known from features."""
+        popularity = np.zeros(self._n_catalogue())
+        popularity[: self.n_items_] = np.asarray(self.seen_.sum(axis=0)).ravel()
+        return popularity
 
     def _fallback_scores(self, user_codes, item_codes):
         """Scores for rows with an unknown user or item.
@@ -198,7 +219,7 @@ class RecommenderMixin:
         user_codes = self._encode_users(users)
         self._check_known("user", users, user_codes)
         candidates = self._candidate_codes(items, exclude_items)
-        width = min(n, self.n_items_ if candidates is None else len(candidates))
+        width = min(n, self._n_catalogue() if candidates is None else len(candidates))
 
         codes = np.zeros((len(users), width), dtype=np.int64)
         scores = np.full((len(users), width), -np.inf)
@@ -209,7 +230,110 @@ class RecommenderMixin:
             )
         if not known.all() and width:
             codes[~known], scores[~known] = self._popular_items(candidates, width)
-        return self.items_[codes], scores
+        return self._item_ids[codes], scores
+
+    def recommend_for_history(
+        self, history, n=10, *, ratings=None, exclude_seen=True, items=None, exclude_items=None
+    ):
+        """Recommend for a new user described only by the items they interacted with.
+
+        The user is *folded in*: everything the model learned stays fixed,
+        and a user representation is fitted to ``history`` alone by
+        minimising the training loss of ``fit`` for that one user. The model
+        is not changed and nothing is refitted, so answering costs about
+        one pass over the catalogue per optimisation step. The objective for
+        each loss is given in the estimator's Notes.
+
+        Parameters
+        ----------
+        history : array-like of shape (n_interactions,)
+            Raw ids of the items the user interacted with, all known from
+            ``fit`` (from ``X`` or from ``item_features``): an unknown one
+            raises a ``ValueError`` naming it, whatever ``handle_unknown``
+            says, since it has no representation to fit the user against. A repeated item counts
+            as often as it appears, as a repeated row does in ``fit``.
+        n : int, default=10
+            The length of the list.
+        ratings : array-like of shape (n_interactions,), default=None
+            The user's ratings of the ``history`` items: required for
+            ``loss="mse"``, not accepted for the implicit losses (every
+            history item is a positive).
+        exclude_seen : bool, default=True
+            Leave out the ``history`` items.
+        items : array-like of shape (n_candidates,), default=None
+            Rank only these raw item ids (all must be known); default: the
+            whole catalogue.
+        exclude_items : array-like, default=None
+            Raw item ids never to recommend; unknown ids are ignored.
+
+        Returns
+        -------
+        item_ids : ndarray of shape (1, min(n, n_candidates))
+            Raw item ids, best first: one row, like :meth:`recommend` for
+            one user.
+        scores : ndarray of shape (1, min(n, n_candidates))
+            Their scores, on the scale of :meth:`predict`; ``-inf`` pads the
+            row where fewer items are eligible.
+
+        Examples
+        --------
+        >>> from sklearn_rec import MatrixFactorization
+        >>> from sklearn_rec.utils.estimator_checks import checkerboard
+        >>> X, _ = checkerboard()  # user u likes the items of u's parity but u
+        >>> mf = MatrixFactorization(n_factors=4, loss="bce", max_epochs=100, lr=0.05,
+        ...                          random_state=0).fit(X)
+        >>> history = X.item[X.user == 4]  # a newcomer who likes what user 4 likes
+        >>> items, scores = mf.recommend_for_history(history, n=1)
+        >>> items
+        array([[4]])
+        """
+        check_is_fitted(self)
+        history = check_ids(history, "history")
+        if len(history) == 0:
+            raise ValueError(
+                "history must hold at least one item id of the new user, got an empty history."
+            )
+        n = check_positive_int(n, "n")
+        if not isinstance(exclude_seen, bool):
+            raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
+        history_codes = self._encode_items(history)
+        self._check_known(
+            "item",
+            history,
+            history_codes,
+            always="The items of a history must be known from fit to fold a user in.",
+        )
+        ratings = self._check_history_ratings(ratings, len(history))
+        candidates = self._candidate_codes(items, exclude_items)
+        width = min(n, self._n_catalogue() if candidates is None else len(candidates))
+        if width == 0:
+            empty = np.empty((1, 0))
+            return self._item_ids[empty.astype(np.int64)], empty
+        codes, scores = self._fold_in_topk(history_codes, ratings, candidates, width, exclude_seen)
+        return self._item_ids[codes][np.newaxis], scores[np.newaxis]
+
+    def _check_history_ratings(self, ratings, n_history):
+        if self.loss != "mse":
+            if ratings is not None:
+                raise ValueError(
+                    f"ratings must be None for loss={self.loss!r}: every history item is a "
+                    "positive. Ratings are read by loss='mse' only."
+                )
+            return None
+        if ratings is None:
+            raise ValueError(
+                "ratings are required for loss='mse': the user is fitted to their ratings "
+                "of the history items."
+            )
+        ratings = np.asarray(ratings, dtype=np.float64)
+        if ratings.shape != (n_history,):
+            raise ValueError(
+                f"ratings must have one value per history item, shape ({n_history},); got "
+                f"shape {ratings.shape}."
+            )
+        if not np.isfinite(ratings).all():
+            raise ValueError("ratings must be finite, got NaN or inf.")
+        return ratings
 
     def _candidate_codes(self, items, exclude_items):
         """Item codes to rank, or ``None`` for the whole catalogue."""
@@ -222,14 +346,14 @@ class RecommenderMixin:
         if exclude_items is not None:
             excluded = self._encode_items(check_ids(exclude_items, "exclude_items"))
             if candidates is None:
-                candidates = np.arange(self.n_items_)
+                candidates = np.arange(self._n_catalogue())
             candidates = np.setdiff1d(candidates, excluded[excluded != UNKNOWN])
         return candidates
 
     def _popular_items(self, candidates, width):
         popularity = self._item_popularity()
         if candidates is None:
-            candidates = np.arange(self.n_items_)
+            candidates = np.arange(self._n_catalogue())
         order = np.argsort(-popularity[candidates], kind="stable")[:width]
         top = candidates[order]
         scores = popularity[top] / max(popularity.max(), 1.0)
@@ -259,12 +383,12 @@ class RecommenderMixin:
         n = check_positive_int(n, "n")
         codes = self._encode_items(items)
         self._check_known("item", items, codes, always="Only known items have embeddings.")
-        width = min(n, self.n_items_ - 1)
+        width = min(n, self._n_catalogue() - 1)
         if width == 0:
             empty = np.empty((len(items), 0))
-            return self.items_[empty.astype(np.int64)], empty
+            return self._item_ids[empty.astype(np.int64)], empty
         top, scores = self._topk_similar(codes, width)
-        return self.items_[top], scores
+        return self._item_ids[top], scores
 
     def score(self, X, y=None):
         """NDCG@10 of the recommendations for the users of ``X``.

@@ -141,6 +141,24 @@ def test_partial_fit_continues_and_updates_seen():
         est.partial_fit(pd.DataFrame({"user": ["new"], "item": [1]}))
 
 
+def test_partial_fit_on_ratings_improves_the_new_pairs_and_needs_y():
+    X, y = checkerboard(10, ratings=True)
+    first = (X.user + X.item) % 3 != 0
+    est = MatrixFactorization(n_factors=4, max_epochs=5, lr=0.05, random_state=0)
+    est.fit(X[first], y[first])
+    new_X, new_y = X[~first], y[~first]
+    new_X = new_X[new_X.user.isin(est.users_) & new_X.item.isin(est.items_)]
+    new_y = y[new_X.index]
+    error_before = np.mean((est.predict(new_X) - new_y) ** 2)
+    seen_before = est.seen_.copy()
+    with pytest.raises(ValueError, match=r"requires y to be passed.*loss='mse'"):
+        est.partial_fit(new_X)
+    assert (est.seen_ != seen_before).nnz == 0 and len(est.history_) == 5
+    est.partial_fit(new_X, new_y)
+    assert est.seen_.nnz == seen_before.nnz + len(new_X)
+    assert np.mean((est.predict(new_X) - new_y) ** 2) < error_before
+
+
 def test_binary_labels_with_bce():
     X, _ = checkerboard(10)
     y = np.ones(len(X))

@@ -62,6 +62,25 @@ class MatrixFactorization(RecommenderNet):
         raises a ``ValueError`` naming them; ``"fallback"`` predicts
         ``mu`` plus the known biases for ``"mse"``, item popularity for the
         ranking losses, and recommends the most popular items to unknown users.
+    user_features : DataFrame or None, default=None
+        Side features of users, one row per raw user id (the index), one
+        column per feature. A user's factors (and its bias) are then its id
+        embedding plus the sum of the embeddings of its categorical features
+        (columns of strings, categories or booleans: one embedding per level)
+        plus a linear projection of its numeric features (int and float
+        columns, standardised with the mean and standard deviation over the
+        users of ``X``), as in LightFM. The table may hold users absent from
+        ``X``: ``predict`` and ``recommend`` serve them from their features
+        alone (``cold_users_``). A level that no user of ``X`` has, and a
+        missing value (NaN) contribute nothing; a user of ``X`` absent from
+        the table has its id embedding alone. Ids in neither ``X`` nor the
+        table follow ``handle_unknown``. ``weight_decay`` penalises the
+        summed representation. The table is read by ``fit``: a fitted model
+        keeps what it learned from it.
+    item_features : DataFrame or None, default=None
+        Side features of items, as ``user_features``. Items found only in the
+        table (``cold_items_``) are part of the catalogue that ``recommend``
+        ranks and are never drawn as negatives in training.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (``callbacks__*`` routes their parameters).
         ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
@@ -90,6 +109,9 @@ class MatrixFactorization(RecommenderNet):
     n_users_, n_items_ : int
     seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``)
         1 where the user interacted with the item in the training data.
+    cold_users_, cold_items_ : ndarray
+        The raw ids found only in ``user_features`` (``item_features``),
+        sorted: served from their features alone. Empty without features.
     module_ : MatrixFactorizationModule
         The trained PyTorch module.
     history_ : skorch.History
@@ -100,6 +122,39 @@ class MatrixFactorization(RecommenderNet):
     See Also
     --------
     NeuralRecommender : Neural collaborative filtering (NCF, NeuMF).
+
+    Notes
+    -----
+    :meth:`recommend_for_history` folds in a new user: the trained module is
+    frozen and the user's state ``(p_u, b_u)`` minimises the training
+    objective of ``fit`` restricted to that user's examples, one per item
+    ``h`` of the history ``H``::
+
+        sum_h loss_h + |H| * weight_decay * (||p_u||^2 + b_u^2)
+
+    (each training example charges the user's penalty once). ``loss_h`` is
+    the loss of ``fit`` with the sampled negatives replaced by their
+    expectation, so the objective is deterministic. With ``s_i`` the user's
+    raw score of item ``i`` and ``E_j`` the mean over the items negatives
+    are drawn from (those outside ``H`` for ``negative_sampling="unseen"``,
+    all items for ``"uniform"``), ``K = n_negatives``:
+
+    - ``"mse"``: ``(r_h - s_h)^2`` with ``r_h`` the given rating;
+    - ``"bce"``: ``(softplus(-s_h) + K E_j softplus(s_j)) / (1 + K)``;
+    - ``"bpr"``: ``E_j -log sigmoid(s_h - s_j)``;
+    - ``"softmax"``: ``logsumexp_i s_i - s_h``;
+    - ``"sampled_softmax"``: ``log(exp(s_h) + K E_j exp(s_j)) - s_h``, the
+      sum over the draws inside the logarithm replaced by its mean.
+
+    For ``"mse"`` the objective is a ridge regression of ``r_h - mu - b_h``
+    on ``[q_h, 1]`` with penalty ``|H| * weight_decay``, solved in closed
+    form: ``[p; b_u] = (A^T A + |H| weight_decay I)^+ A^T (r - mu - b)``
+    with ``A`` the rows ``[q_h, 1]`` (the pseudo-inverse handles
+    ``weight_decay=0`` with a short history). The other losses are convex in
+    ``(p, b_u)`` and are minimised with L-BFGS from the average trained
+    user. A ridge regression on 0/1 targets would be closed-form too, but
+    its scores would not be on the scale of the trained users' (logits for
+    ``"bce"``), which the item biases are relative to.
 
     Examples
     --------
@@ -112,6 +167,21 @@ class MatrixFactorization(RecommenderNet):
     >>> items, scores = mf.recommend([0, 1], n=5)
     >>> items.shape
     (2, 5)
+
+    Side features serve users unseen in ``X``, here user ``"new"``:
+
+    >>> import pandas as pd
+    >>> from sklearn_rec.utils.estimator_checks import checkerboard
+    >>> X, _ = checkerboard()  # user u likes the items of u's parity
+    >>> users = pd.DataFrame({"parity": ["even", "odd"] * 10 + ["odd"]},
+    ...                      index=[*range(20), "new"])
+    >>> mf = MatrixFactorization(n_factors=4, loss="bce", lr=0.05, max_epochs=60,
+    ...                          user_features=users, random_state=0).fit(X)
+    >>> mf.cold_users_
+    array(['new'], dtype=object)
+    >>> items, _ = mf.recommend("new", n=3)
+    >>> (items % 2).tolist()
+    [[1, 1, 1]]
     """
 
     module = MatrixFactorizationModule
@@ -129,6 +199,8 @@ class MatrixFactorization(RecommenderNet):
         max_epochs=20,
         batch_size=1024,
         handle_unknown="error",
+        user_features=None,
+        item_features=None,
         callbacks=None,
         random_state=None,
         device="cpu",
@@ -145,6 +217,8 @@ class MatrixFactorization(RecommenderNet):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.handle_unknown = handle_unknown
+        self.user_features = user_features
+        self.item_features = item_features
         self.callbacks = callbacks
         self.random_state = random_state
         self.device = device
@@ -164,6 +238,26 @@ class MatrixFactorization(RecommenderNet):
             "n_factors": self.n_factors,
             "global_bias": self._y_mean if self.loss == "mse" else 0.0,
         }
+
+    def _fold_in(self, history_codes, ratings):
+        if self.loss != "mse":
+            return super()._fold_in(history_codes, ratings)
+        # The ridge regression of the Notes, in float64: the normal equations
+        # square the condition number.
+        module = self.module_
+        with torch.no_grad():
+            history = torch.as_tensor(history_codes, device=self.device)
+            mu, _, item_bias = module.rating_baseline()
+            design = torch.cat(
+                [module.item_factors(history), torch.ones(len(history), 1, device=self.device)],
+                dim=1,
+            ).double()
+            target = torch.as_tensor(ratings, device=self.device) - (mu + item_bias[history])
+            penalty = len(history_codes) * self._weight_decay()
+            gram = design.T @ design + penalty * torch.eye(design.shape[1], device=self.device)
+            solution = torch.linalg.pinv(gram, hermitian=True) @ (design.T @ target.double())
+            solution = solution.to(module.item_factors.weight.dtype)
+        return [solution[:-1], solution[-1:]]
 
     def _fallback_ratings(self, user_codes, item_codes):
         mu, user_bias, item_bias = (

@@ -32,6 +32,7 @@ from skorch.history import History
 from skorch.utils import is_dataset
 
 from .._base import _HANDLE_UNKNOWN, RecommenderMixin
+from .._encode import UNKNOWN
 from .._validation import (
     check_interactions,
     check_option,
@@ -138,7 +139,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def initialize_module(self):
         if not hasattr(self, "n_users_"):
             raise RuntimeError(f"{type(self).__name__} builds its module in fit; call fit.")
-        kwargs = {**self._module_params(), **self.get_params_for("module")}
+        kwargs = {
+            **self._module_params(),
+            "user_features": self._user_encoder,
+            "item_features": self._item_encoder,
+            **self.get_params_for("module"),
+        }
         self.module_ = self.module(n_users=self.n_users_, n_items=self.n_items_, **kwargs)
         return self
 
@@ -171,6 +177,10 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     def _encoded_dataset(self, users, items, y):
         user_codes, item_codes = self._encode_users(users), self._encode_items(items)
+        # Ids known from the feature tables alone have no row in seen_ and no
+        # id embedding: training on them needs a refit, as for new ids.
+        user_codes[user_codes >= self.n_users_] = UNKNOWN
+        item_codes[item_codes >= self.n_items_] = UNKNOWN
         fixed = "The vocabularies are fixed by fit: refit to add users or items."
         self._check_known("user", users, user_codes, always=fixed)
         self._check_known("item", items, item_codes, always=fixed)
@@ -216,8 +226,18 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # The whole catalogue competes: in training for "softmax", and in
         # validation for both, where no negatives are drawn (so the sampled
         # loss is validated on the quantity it estimates).
-        scores = self.module_.score_matrix(X["user"])
+        scores = self.module_.score_matrix(X["user"], self._training_items())
         return self.criterion_(scores, X["item"], y_true)
+
+    def _training_items(self):
+        """The items of ``X`` as an index tensor, or ``None`` when they are all items.
+
+        Items known only from ``item_features`` are recommended, but a model
+        trained against them would learn that they are never chosen.
+        """
+        if self._n_catalogue() == self.n_items_:
+            return None
+        return torch.arange(self.n_items_, device=self.device)
 
     @contextmanager
     def _seeded(self, offset=0):
@@ -255,12 +275,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         vars(self).pop("_trimmed_for_prediction", None)
         users, items = check_interactions(X)
         y = check_target(y, len(users), binary=self.loss != "mse")
-        if self.loss == "mse" and y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None: "
-                "loss='mse' trains on explicit ratings. Use loss='bce' or 'bpr' for implicit "
-                "feedback."
-            )
+        self._check_y_given(y)
         validate_data(self, X, reset=True, skip_check_array=True)
         self._fit_vocabulary(users, items)
         dataset = self._encoded_dataset(users, items, y)
@@ -272,6 +287,14 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             self.initialize()
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
         return self
+
+    def _check_y_given(self, y):
+        if self.loss == "mse" and y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                "loss='mse' trains on explicit ratings. Use loss='bce' or 'bpr' for implicit "
+                "feedback."
+            )
 
     def partial_fit(self, X, y=None, **fit_params):
         """Continue training on more interactions of known users and items.
@@ -299,6 +322,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 "continue training without the optimizer state. Call fit to train afresh."
             )
         self._check_params()
+        self._check_y_given(y)
         dataset = self.get_dataset(X, y)
         new = self._interaction_matrix(dataset.user.numpy(), dataset.item.numpy(), self.seen_.shape)
         self.seen_ = self._interaction_matrix(*(self.seen_ + new).nonzero(), self.seen_.shape)
@@ -398,11 +422,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         return top, values
 
     def _topk_items(self, user_codes, candidates, k, exclude_seen):
-        items = np.arange(self.n_items_) if candidates is None else candidates
+        items = np.arange(self._n_catalogue()) if candidates is None else candidates
         items_t = None if candidates is None else torch.as_tensor(items, device=self.device)
         column = None
         if candidates is not None:
-            column = np.full(self.n_items_, -1)
+            column = np.full(self._n_catalogue(), -1)
             column[candidates] = np.arange(len(candidates))
 
         def score(users):
@@ -417,10 +441,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             return scores.masked_fill(torch.isneginf(best), -torch.inf)
 
         def mask_seen(block, scores):
-            seen = self.seen_[block]
+            # Users known from their features alone have seen nothing.
+            trained = block < self.n_users_
+            seen = self.seen_[np.where(trained, block, 0)]
             rows = np.repeat(np.arange(len(block)), np.diff(seen.indptr))
             cols = seen.indices if column is None else column[seen.indices]
-            keep = cols >= 0
+            keep = (cols >= 0) & trained[rows]
             rows = torch.as_tensor(rows[keep], device=self.device)
             scores[rows, torch.as_tensor(cols[keep], device=self.device)] = -torch.inf
 
@@ -435,6 +461,100 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         )
         return items[top], values
 
+    # -- fold-in -----------------------------------------------------------------
+
+    # L-BFGS iterations to fit a folded-in user: the objective has a few dozen
+    # variables, and it converges well before this on MovieLens.
+    _fold_in_max_iter = 100
+
+    def _fold_in_topk(self, history_codes, ratings, candidates, k, exclude_seen):
+        state = self._fold_in(history_codes, ratings)
+        with torch.no_grad():
+            scores = self.module_.score_user(state)
+            if exclude_seen:
+                scores[torch.as_tensor(history_codes, device=self.device)] = -torch.inf
+            if candidates is not None:
+                scores = scores[torch.as_tensor(candidates, device=self.device)]
+            best, index = torch.topk(scores, k)
+            values = self._output(best).masked_fill(torch.isneginf(best), -torch.inf)
+        index = index.cpu().numpy()
+        return (index if candidates is None else candidates[index]), values.cpu().numpy()
+
+    def _fold_in(self, history_codes, ratings):
+        """Fit a new user's state to their history with the module frozen.
+
+        Minimises ``_fold_in_loss`` plus the L2 penalty the user would get in
+        training (``weight_decay`` times the user's squared norm, once per
+        example) with L-BFGS, starting from the average trained user.
+        """
+        self._set_training(False)
+        module = self.module_
+        history = torch.as_tensor(history_codes, device=self.device)
+        target = None if ratings is None else torch.as_tensor(ratings, dtype=torch.float32)
+        if target is not None:
+            target = target.to(self.device)
+        state = module.new_user()
+        penalty = len(history_codes) * self._weight_decay()
+        optimizer = torch.optim.LBFGS(
+            state, max_iter=self._fold_in_max_iter, line_search_fn="strong_wolfe"
+        )
+        negatives = self._fold_in_negatives(history_codes)
+
+        def closure():
+            optimizer.zero_grad()
+            scores = module.score_user(state)
+            loss = self._fold_in_loss(scores, history, target, negatives)
+            loss = loss + penalty * module.user_penalty(state)
+            loss.backward()
+            return loss
+
+        frozen = [param for param in module.parameters() if param.requires_grad]
+        for param in frozen:
+            param.requires_grad_(False)
+        try:
+            optimizer.step(closure)
+        finally:
+            for param in frozen:
+                param.requires_grad_(True)
+        return [tensor.detach() for tensor in state]
+
+    def _fold_in_negatives(self, history_codes):
+        """The items sampled negatives come from in training, for this history."""
+        pool = np.ones(self.n_items_, dtype=bool)
+        if self.negative_sampling == "unseen":
+            # Items known from their features alone are never negatives.
+            pool[history_codes[history_codes < self.n_items_]] = False
+        if not pool.any():  # a history of the whole catalogue: training would draw seen items
+            pool[:] = True
+        return torch.as_tensor(np.flatnonzero(pool), device=self.device)
+
+    def _fold_in_loss(self, scores, history, target, negatives):
+        """The training loss of one user's examples, sampled negatives in expectation.
+
+        ``scores`` are the user's raw scores over the catalogue and
+        ``history`` the items of the user's examples (one per row of the
+        history). A sampled negative is a uniform draw from ``negatives``, so
+        each term over ``n_negatives`` draws is replaced by its mean over
+        that pool: the objective is deterministic.
+        """
+        positive = scores[history]
+        if self.loss == "mse":
+            return (target - positive).pow(2).sum()
+        if self.loss == "softmax":
+            return (torch.logsumexp(scores[: self.n_items_], 0) - positive).sum()
+        pool = scores[negatives]
+        n_negatives = self.n_negatives
+        if self.loss == "bce":
+            # SampledBCELoss averages each row over its 1 + n_negatives columns.
+            expected = F.softplus(-positive) + n_negatives * F.softplus(pool).mean()
+            return (expected / (1 + n_negatives)).sum()
+        if self.loss == "bpr":
+            return -F.logsigmoid(positive.unsqueeze(1) - pool.unsqueeze(0)).mean(1).sum()
+        # sampled_softmax: log(e^s + sum_k e^{s_k}), with the sum over the
+        # n_negatives draws replaced by n_negatives times its mean.
+        log_negatives = np.log(n_negatives) + torch.logsumexp(pool, 0) - np.log(len(pool))
+        return (torch.logaddexp(positive, log_negatives) - positive).sum()
+
     def _topk_similar(self, item_codes, k):
         vectors = F.normalize(self.module_.item_vectors().detach(), dim=1)
 
@@ -447,4 +567,4 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 torch.as_tensor(block, device=self.device),
             ] = -torch.inf
 
-        return self._chunked_topk(item_codes, score, k, self.n_items_, 1, mask_self)
+        return self._chunked_topk(item_codes, score, k, self._n_catalogue(), 1, mask_self)

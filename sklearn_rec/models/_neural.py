@@ -71,6 +71,25 @@ class NeuralRecommender(RecommenderNet):
         raises a ``ValueError`` naming them; ``"fallback"`` predicts the mean
         training rating for ``"mse"``, item popularity for the ranking losses,
         and recommends the most popular items to unknown users.
+    user_features : DataFrame or None, default=None
+        Side features of users, one row per raw user id (the index), one
+        column per feature. A user's embeddings (GMF ones included) are then
+        its id embedding plus the sum of the embeddings of its categorical features
+        (columns of strings, categories or booleans: one embedding per level)
+        plus a linear projection of its numeric features (int and float
+        columns, standardised with the mean and standard deviation over the
+        users of ``X``), as in LightFM. The table may hold users absent from
+        ``X``: ``predict`` and ``recommend`` serve them from their features
+        alone (``cold_users_``). A level that no user of ``X`` has, and a
+        missing value (NaN) contribute nothing; a user of ``X`` absent from
+        the table has its id embedding alone. Ids in neither ``X`` nor the
+        table follow ``handle_unknown``. ``weight_decay`` penalises the
+        summed representation. The table is read by ``fit``: a fitted model
+        keeps what it learned from it.
+    item_features : DataFrame or None, default=None
+        Side features of items, as ``user_features``. Items found only in the
+        table (``cold_items_``) are part of the catalogue that ``recommend``
+        ranks and are never drawn as negatives in training.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (``callbacks__*`` routes their parameters).
         ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
@@ -99,6 +118,9 @@ class NeuralRecommender(RecommenderNet):
     n_users_, n_items_ : int
     seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``)
         1 where the user interacted with the item in the training data.
+    cold_users_, cold_items_ : ndarray
+        The raw ids found only in ``user_features`` (``item_features``),
+        sorted: served from their features alone. Empty without features.
     module_ : NCFModule
         The trained PyTorch module.
     history_ : skorch.History
@@ -109,6 +131,35 @@ class NeuralRecommender(RecommenderNet):
     See Also
     --------
     MatrixFactorization : Biased matrix factorization.
+
+    Notes
+    -----
+    :meth:`recommend_for_history` folds in a new user: the trained module is
+    frozen and the user's state ``e_u`` (with its GMF embedding for
+    ``"neumf"``) minimises the training
+    objective of ``fit`` restricted to that user's examples, one per item
+    ``h`` of the history ``H``::
+
+        sum_h loss_h + |H| * weight_decay * ||e_u||^2
+
+    (each training example charges the user's penalty once). ``loss_h`` is
+    the loss of ``fit`` with the sampled negatives replaced by their
+    expectation, so the objective is deterministic. With ``s_i`` the user's
+    raw score of item ``i`` and ``E_j`` the mean over the items negatives
+    are drawn from (those outside ``H`` for ``negative_sampling="unseen"``,
+    all items for ``"uniform"``), ``K = n_negatives``:
+
+    - ``"mse"``: ``(r_h - s_h)^2`` with ``r_h`` the given rating;
+    - ``"bce"``: ``(softplus(-s_h) + K E_j softplus(s_j)) / (1 + K)``;
+    - ``"bpr"``: ``E_j -log sigmoid(s_h - s_j)``;
+    - ``"softmax"``: ``logsumexp_i s_i - s_h``;
+    - ``"sampled_softmax"``: ``log(exp(s_h) + K E_j exp(s_j)) - s_h``, the
+      sum over the draws inside the logarithm replaced by its mean.
+
+    The objective is minimised with L-BFGS from the average trained user
+    (the mean of the trained embeddings). It is not convex through the MLP,
+    and with the default ``weight_decay=0.0`` the user is not regularised,
+    so set ``weight_decay`` for stable fold-ins of short histories.
 
     Examples
     --------
@@ -143,6 +194,8 @@ class NeuralRecommender(RecommenderNet):
         max_epochs=20,
         batch_size=256,
         handle_unknown="error",
+        user_features=None,
+        item_features=None,
         callbacks=None,
         random_state=None,
         device="cpu",
@@ -163,6 +216,8 @@ class NeuralRecommender(RecommenderNet):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.handle_unknown = handle_unknown
+        self.user_features = user_features
+        self.item_features = item_features
         self.callbacks = callbacks
         self.random_state = random_state
         self.device = device

@@ -13,6 +13,13 @@ says how many floats one pair of ``score_matrix`` needs, to size chunks.
 example uses, for regularisation restricted to the batch; ``item=None``
 stands for an example that uses the whole catalogue (a full softmax), whose
 item norms are averaged over the catalogue.
+
+A user can also be given by free tensors instead of an index, to fold in a
+new user: ``new_user()`` returns trainable tensors initialised at the mean
+of the trained users' rows (an average user), ``score_user(state, item=None)``
+scores that user against items (the per-user constant included), and
+``user_penalty(state)`` is the squared L2 norm that ``penalty`` would charge
+for that user.
 """
 
 import torch
@@ -25,6 +32,82 @@ ACTIVATIONS = {
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
 }
+
+
+class FeatureEmbedding(nn.Module):
+    """Embeddings of ids plus embeddings of their side features (LightFM-style).
+
+    Row ``e`` is ``id_embedding[e]`` (for the first ``n_ids`` rows, the ids
+    seen in training; ``0`` for the rest, known from their features alone)
+    plus the sum of the embeddings of its categorical levels plus a linear
+    projection of its numeric features. It is called like an
+    :class:`~torch.nn.Embedding`, and ``weight`` is the table of every row.
+
+    Parameters
+    ----------
+    n_ids : int
+        Number of ids with an own embedding.
+    dim : int
+        Size of each embedding.
+    features : sklearn_rec._features.FeatureEncoder
+        ``codes`` of shape ``(n_rows, n_categorical)``, ``-1`` for a level
+        without an embedding (it contributes nothing), ``n_levels`` and the
+        numeric ``values`` of shape ``(n_rows, n_numeric)``.
+    init_std : float
+        Standard deviation of the normal initialisation; 0 initialises every
+        part at zero (for biases).
+    sparse : bool
+        Whether the embeddings produce sparse gradients.
+    """
+
+    def __init__(self, n_ids, dim, features, init_std=0.1, sparse=False):
+        super().__init__()
+        self.n_ids = n_ids
+        self.ids = nn.Embedding(n_ids, dim, sparse=sparse)
+        # The extra last row is the padding row of levels without an embedding.
+        n_levels = features.n_levels
+        self.levels = nn.Embedding(n_levels + 1, dim, padding_idx=n_levels, sparse=sparse)
+        n_numeric = features.values.shape[1]
+        self.numeric = nn.Linear(n_numeric, dim, bias=False) if n_numeric else None
+        codes = torch.tensor(features.codes, dtype=torch.long)
+        self.register_buffer("codes", torch.where(codes >= 0, codes, n_levels))
+        self.register_buffer("values", torch.tensor(features.values, dtype=torch.float32))
+        parts = [self.ids, self.levels] + ([self.numeric] if n_numeric else [])
+        for weight in (part.weight for part in parts):
+            if init_std:
+                nn.init.normal_(weight, std=init_std)
+            else:
+                nn.init.zeros_(weight)
+        with torch.no_grad():
+            self.levels.weight[n_levels].zero_()
+
+    def forward(self, index):
+        known = (index < self.n_ids).unsqueeze(-1)
+        own = self.ids(index.clamp(max=self.n_ids - 1)) * known
+        features = self.levels(self.codes[index]).sum(-2)
+        if self.numeric is not None:
+            features = features + self.numeric(self.values[index])
+        return own + features
+
+    @property
+    def weight(self):
+        return self(torch.arange(len(self.codes), device=self.codes.device))
+
+
+def _table(n_ids, dim, features, init_std, sparse):
+    """An id embedding table, with side features when there are some."""
+    if features is None:
+        return nn.Embedding(n_ids, dim, sparse=sparse)
+    return FeatureEmbedding(n_ids, dim, features, init_std, sparse)
+
+
+def _init(table, init_std):
+    # A FeatureEmbedding initialises itself; its ``weight`` is computed.
+    if isinstance(table, nn.Embedding):
+        if init_std:
+            nn.init.normal_(table.weight, std=init_std)
+        else:
+            nn.init.zeros_(table.weight)
 
 
 def _sq_norm(embedding):
@@ -51,19 +134,32 @@ class MatrixFactorizationModule(nn.Module):
         Initial ``mu`` (the mean rating for explicit data).
     sparse : bool
         Whether the embeddings produce sparse gradients.
+    user_features, item_features : FeatureEncoder or None
+        Side features: the factors and the bias of a user (item) are then
+        sums over its id and its features (see :class:`FeatureEmbedding`).
     """
 
-    def __init__(self, n_users, n_items, n_factors=32, init_std=0.1, global_bias=0.0, sparse=False):
+    def __init__(
+        self,
+        n_users,
+        n_items,
+        n_factors=32,
+        init_std=0.1,
+        global_bias=0.0,
+        sparse=False,
+        user_features=None,
+        item_features=None,
+    ):
         super().__init__()
-        self.user_factors = nn.Embedding(n_users, n_factors, sparse=sparse)
-        self.item_factors = nn.Embedding(n_items, n_factors, sparse=sparse)
-        self.user_bias = nn.Embedding(n_users, 1, sparse=sparse)
-        self.item_bias = nn.Embedding(n_items, 1, sparse=sparse)
+        self.user_factors = _table(n_users, n_factors, user_features, init_std, sparse)
+        self.item_factors = _table(n_items, n_factors, item_features, init_std, sparse)
+        self.user_bias = _table(n_users, 1, user_features, 0.0, sparse)
+        self.item_bias = _table(n_items, 1, item_features, 0.0, sparse)
         self.global_bias = nn.Parameter(torch.tensor(float(global_bias)))
-        nn.init.normal_(self.user_factors.weight, std=init_std)
-        nn.init.normal_(self.item_factors.weight, std=init_std)
-        nn.init.zeros_(self.user_bias.weight)
-        nn.init.zeros_(self.item_bias.weight)
+        _init(self.user_factors, init_std)
+        _init(self.item_factors, init_std)
+        _init(self.user_bias, 0.0)
+        _init(self.item_bias, 0.0)
 
     pair_cost = 1
 
@@ -97,6 +193,24 @@ class MatrixFactorizationModule(nn.Module):
 
     def item_vectors(self):
         return self.item_factors.weight
+
+    def new_user(self):
+        return [
+            self.user_factors.weight.detach().mean(0).clone().requires_grad_(True),
+            self.user_bias.weight.detach().mean(0).clone().requires_grad_(True),
+        ]
+
+    def score_user(self, state, item=None):
+        p, b_u = state
+        if item is None:
+            factors, bias = self.item_factors.weight, self.item_bias.weight
+        else:
+            factors, bias = self.item_factors(item), self.item_bias(item)
+        return factors @ p + bias.squeeze(-1) + b_u + self.global_bias
+
+    def user_penalty(self, state):
+        p, b_u = state
+        return _sq_norm(p) + b_u.pow(2).sum()
 
     def rating_baseline(self):
         """``(mu, b_u, b_i)``: the part of a score that needs only one id."""
@@ -137,6 +251,9 @@ class NCFModule(nn.Module):
         Initial bias of the output layer (the mean rating for explicit data).
     sparse : bool
         Whether the embeddings produce sparse gradients.
+    user_features, item_features : FeatureEncoder or None
+        Side features: every embedding of a user (item) is then a sum over
+        its id and its features (see :class:`FeatureEmbedding`).
     """
 
     def __init__(
@@ -151,11 +268,13 @@ class NCFModule(nn.Module):
         init_std=0.1,
         output_bias=0.0,
         sparse=False,
+        user_features=None,
+        item_features=None,
     ):
         super().__init__()
         self.embedding_dim = embedding_dim
-        self.user_embedding = nn.Embedding(n_users, embedding_dim, sparse=sparse)
-        self.item_embedding = nn.Embedding(n_items, embedding_dim, sparse=sparse)
+        self.user_embedding = _table(n_users, embedding_dim, user_features, init_std, sparse)
+        self.item_embedding = _table(n_items, embedding_dim, item_features, init_std, sparse)
         layers, width = [], 2 * embedding_dim
         for units in hidden_units:
             layers += [nn.Linear(width, units), ACTIVATIONS[activation](), nn.Dropout(dropout)]
@@ -163,12 +282,12 @@ class NCFModule(nn.Module):
         self.mlp = nn.Sequential(*layers)
         self.neumf = architecture == "neumf"
         if self.neumf:
-            self.user_gmf = nn.Embedding(n_users, embedding_dim, sparse=sparse)
-            self.item_gmf = nn.Embedding(n_items, embedding_dim, sparse=sparse)
+            self.user_gmf = _table(n_users, embedding_dim, user_features, init_std, sparse)
+            self.item_gmf = _table(n_items, embedding_dim, item_features, init_std, sparse)
             width += embedding_dim
         self.output = nn.Linear(width, 1)
         for table in self._tables():
-            nn.init.normal_(table.weight, std=init_std)
+            _init(table, init_std)
         nn.init.constant_(self.output.bias, output_bias)
         first = hidden_units[0] if hidden_units else 2 * embedding_dim
         self.pair_cost = first + (embedding_dim if self.neumf else 0)
@@ -191,7 +310,11 @@ class NCFModule(nn.Module):
         return self.output(hidden).squeeze(-1)
 
     def score_matrix(self, user, item=None):
-        p = self.user_embedding(user)
+        gmf = self.user_gmf(user) if self.neumf else None
+        return self._score_users(self.user_embedding(user), gmf, item)
+
+    def _score_users(self, p, gmf, item):
+        """``score_matrix`` of users given by their embeddings ``p`` (and GMF ones)."""
         q = self.item_embedding.weight if item is None else self.item_embedding(item)
         if len(self.mlp):
             # The first layer of the MLP is linear in the concatenation
@@ -207,9 +330,19 @@ class NCFModule(nn.Module):
             )
         if self.neumf:
             q_gmf = self.item_gmf.weight if item is None else self.item_gmf(item)
-            gmf = self.user_gmf(user).unsqueeze(1) * q_gmf.unsqueeze(0)
-            hidden = torch.cat([hidden, gmf], dim=-1)
+            hidden = torch.cat([hidden, gmf.unsqueeze(1) * q_gmf.unsqueeze(0)], dim=-1)
         return self.output(hidden).squeeze(-1)
+
+    def new_user(self):
+        tables = [self.user_embedding, self.user_gmf] if self.neumf else [self.user_embedding]
+        return [table.weight.detach().mean(0).clone().requires_grad_(True) for table in tables]
+
+    def score_user(self, state, item=None):
+        gmf = state[1].unsqueeze(0) if self.neumf else None
+        return self._score_users(state[0].unsqueeze(0), gmf, item)[0]
+
+    def user_penalty(self, state):
+        return sum(_sq_norm(vector) for vector in state)
 
     def user_offset(self, user):
         return None

@@ -4,7 +4,8 @@ The checks train the estimator on a *checkerboard*: user ``u`` likes the
 items of ``u``'s parity, and the pair ``(u, u)`` is withheld, so a model
 that learns the structure ranks item ``u`` first among user ``u``'s unseen
 items. They also check batch queries against single ones, exclusions, long
-lists, unknown ids under both policies, pickling and reproducibility.
+lists, unknown ids under both policies, pickling, reproducibility and the
+fold-in of a new user from a known user's history.
 
 Use :func:`parametrize_with_recommender_checks` in a pytest suite, or
 :func:`check_recommender` to run them all at once. An estimator must be able
@@ -219,6 +220,31 @@ def check_loss_decreases(name, estimator):
     )
 
 
+def check_fold_in_known_user(name, estimator):
+    """A new user with a known user's history gets that user's own item on top.
+
+    ``recommend_for_history`` folds the history in without refitting; on the
+    checkerboard, user ``u``'s history calls for item ``u``. The folded-in
+    user is fitted to convergence while the trained user stopped with
+    training, so near ties may swap: item ``u`` must be first for at least
+    90% of the users and in the top 2 for all of them.
+    """
+    model, X, y = _fitted(estimator)
+    not_first, missed = [], []
+    for user in range(N):
+        rows = (X["user"] == user).to_numpy()
+        ratings = None if y is None else y[rows]
+        items, scores = model.recommend_for_history(X["item"][rows], n=3, ratings=ratings)
+        assert items.shape == (1, 3) and np.isfinite(scores).all(), name
+        assert not set(items[0]) & set(X["item"][rows]), f"{name}: recommended history items"
+        if items[0, 0] != user:
+            not_first.append(user)
+        if user not in items[0, :2]:
+            missed.append(user)
+    assert not missed, f"{name}: the folded-in histories of users {missed} miss their own item"
+    assert len(not_first) <= N // 10, f"{name}: users {not_first} do not get their item first"
+
+
 def _assert_raises_naming(call, ids, name):
     try:
         call()
@@ -242,6 +268,7 @@ _CHECKS = [
     check_pickle_round_trip,
     check_random_state,
     check_loss_decreases,
+    check_fold_in_known_user,
 ]
 
 

@@ -1,0 +1,109 @@
+"""Side features of users and items: validation and encoding, torch-free.
+
+A feature table is a :class:`pandas.DataFrame` indexed by raw user (or item)
+ids, one column per feature. Columns of numbers are numeric features;
+columns of strings, categories or booleans are categorical. The encoder
+turns a table into two arrays aligned with an extended vocabulary (the
+training ids, then the ids known only from the table): level codes, ``-1``
+for a level without an embedding, and standardised numbers, ``0`` for a
+missing value.
+"""
+
+import numpy as np
+import pandas as pd
+
+from ._encode import build_vocabulary, encode
+
+
+def _kind(column, name, values):
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        return "numeric"
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        try:
+            pd.unique(values.dropna())
+        except TypeError as exc:
+            raise TypeError(
+                f"Column {column!r} of {name} holds unhashable values (such as lists); a "
+                "categorical feature takes one level per row: spread multi-valued features "
+                "over 0/1 columns."
+            ) from exc
+        return "categorical"
+    raise TypeError(
+        f"Column {column!r} of {name} has dtype {dtype}; features must be numeric (int, "
+        "float) or categorical (str, category, bool)."
+    )
+
+
+def check_feature_table(table, name):
+    """Validate a feature table; return it, or ``None`` for no features."""
+    if table is None:
+        return None
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(
+            f"{name} must be None or a pandas DataFrame indexed by id, got {type(table).__name__}."
+        )
+    if table.shape[1] == 0:
+        raise ValueError(f"{name} has no columns; pass None for no features.")
+    if table.index.hasnans:
+        raise ValueError(f"The index of {name} contains NaN; every row needs an id.")
+    if not table.index.is_unique:
+        duplicated = table.index[table.index.duplicated()].unique()[:10].tolist()
+        raise ValueError(f"The index of {name} has repeated ids: {duplicated}.")
+    for column in table.columns:
+        values = table[column]
+        if _kind(column, name, values) == "numeric":
+            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            if np.isinf(numbers).any():
+                raise ValueError(f"Column {column!r} of {name} contains inf.")
+    return table
+
+
+class FeatureEncoder:
+    """Encode one feature table against the training vocabulary.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A table validated by :func:`check_feature_table`.
+    name : str
+        The parameter it came from, for error messages.
+    vocabulary : pandas.Index
+        The training ids (sorted).
+    """
+
+    def __init__(self, table, name, vocabulary):
+        in_training = vocabulary.get_indexer(table.index) >= 0
+        if not in_training.any():
+            raise ValueError(
+                f"None of the ids of {name} is an id of X (index dtype {table.index.dtype}, "
+                f"ids dtype {vocabulary.dtype}): the table must be indexed by the ids of X."
+            )
+        self.cold_ids = build_vocabulary(table.index[~in_training])
+        self.vocabulary = vocabulary.append(self.cold_ids)
+        rows = table.reindex(self.vocabulary)
+        training_rows = rows.iloc[: len(vocabulary)]
+        self.categorical = [c for c in table.columns if _kind(c, name, table[c]) == "categorical"]
+        self.numeric = [c for c in table.columns if c not in self.categorical]
+
+        # Levels get embeddings only if a training id has them: a level seen
+        # only on cold ids would keep its random initial embedding.
+        codes, offset = [], 0
+        for column in self.categorical:
+            levels = build_vocabulary(training_rows[column].dropna().to_numpy(dtype=object))
+            column_codes = encode(levels, rows[column].to_numpy(dtype=object))
+            codes.append(np.where(column_codes >= 0, column_codes + offset, -1))
+            offset += len(levels)
+        self.n_levels = offset
+        self.codes = np.stack(codes, axis=1) if codes else np.empty((len(rows), 0), np.int64)
+
+        # Standardised with the statistics of the training ids, so that one
+        # learning rate suits ages and years alike; a missing value becomes
+        # the mean, 0.
+        numeric = rows[self.numeric].astype(np.float64)
+        mean = numeric.iloc[: len(vocabulary)].mean().fillna(0.0)
+        std = numeric.iloc[: len(vocabulary)].std(ddof=0).fillna(0.0)
+        std = std.where(std > 0, 1.0)
+        self.values = ((numeric - mean) / std).fillna(0.0).to_numpy(dtype=np.float32)

@@ -1,0 +1,184 @@
+"""Side features of users and items, and cold start from them."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_validate
+
+from sklearn_rec import MatrixFactorization, NeuralRecommender
+from sklearn_rec.model_selection import ColdStartSplit
+from sklearn_rec.utils.estimator_checks import checkerboard
+
+N_COLD = 4  # ids 20-23 exist only in the feature tables
+IDS = np.arange(20 + N_COLD)
+PARITY = np.where(IDS % 2, "odd", "even")
+USER_FEATURES = pd.DataFrame({"parity": PARITY, "size": IDS * 1.0}, index=IDS)
+ITEM_FEATURES = pd.DataFrame({"parity": pd.Categorical(PARITY)}, index=IDS)
+FAST = {"max_epochs": 60, "random_state": 0}
+
+
+FEATURES = {"user_features": USER_FEATURES, "item_features": ITEM_FEATURES}
+
+
+def _mf(**params):
+    return MatrixFactorization(
+        **{"n_factors": 4, "loss": "bce", "lr": 0.05, **FAST, **FEATURES, **params}
+    )
+
+
+def _neural(**params):
+    return NeuralRecommender(
+        **{"embedding_dim": 4, "hidden_units": (8,), "lr": 0.02, **FAST, **FEATURES, **params}
+    )
+
+
+@pytest.fixture(scope="module", params=["mf", "neural"])
+def fitted(request):
+    X, _ = checkerboard()
+    return (_mf() if request.param == "mf" else _neural()).fit(X)
+
+
+def test_cold_ids_are_known_from_the_tables(fitted):
+    np.testing.assert_array_equal(fitted.cold_users_, [20, 21, 22, 23])
+    np.testing.assert_array_equal(fitted.cold_items_, [20, 21, 22, 23])
+    assert fitted.n_users_ == fitted.n_items_ == 20
+    np.testing.assert_array_equal(fitted.users_, np.arange(20))
+
+
+def test_cold_users_get_items_of_their_parity(fitted):
+    items, scores = fitted.recommend([20, 21, 22, 23], n=5, items=np.arange(20))
+    assert np.isfinite(scores).all()
+    assert (items % 2 == np.array([[0], [1], [0], [1]])).all()
+
+
+def test_cold_items_rank_by_their_features(fitted):
+    pairs = pd.DataFrame({"user": [0, 0, 1, 1], "item": [22, 23, 22, 23]})
+    even_user, odd_user = fitted.predict(pairs).reshape(2, 2)
+    assert even_user[0] > even_user[1] and odd_user[1] > odd_user[0]
+    items, _ = fitted.recommend([0], n=24)
+    assert set(items[0]) >= {20, 21, 22, 23}  # the cold items are in the catalogue
+    cold_pairs = pd.DataFrame({"user": [20, 20], "item": [22, 23]})
+    np.testing.assert_allclose(
+        fitted.score_items([20], [[22, 23]])[0], fitted.predict(cold_pairs), rtol=1e-6
+    )
+
+
+def test_fold_in_over_cold_items(fitted):
+    items, scores = fitted.recommend_for_history([21, 23, 1], n=3, items=np.arange(20))
+    assert np.isfinite(scores).all() and (items % 2 == 1).all()
+
+
+def test_cold_users_have_seen_nothing(fitted):
+    items, scores = fitted.recommend([21], n=24)
+    assert np.isfinite(scores).all() and items.shape == (1, 24)
+
+
+def test_without_features_nothing_is_cold():
+    X, _ = checkerboard()
+    model = MatrixFactorization(n_factors=4, loss="bce", **FAST).fit(X)
+    assert model.cold_users_.size == model.cold_items_.size == 0
+
+
+def test_ids_in_neither_follow_handle_unknown():
+    X, _ = checkerboard()
+    model = _mf().fit(X)
+    with pytest.raises(ValueError, match=r"unknown user id.*\[99\]"):
+        model.recommend([20, 99])
+    with pytest.raises(ValueError, match=r"unknown item id.*\[77\]"):
+        model.predict(pd.DataFrame({"user": [20], "item": [77]}))
+    model.set_params(handle_unknown="fallback")
+    assert np.isfinite(model.recommend([20, 99], n=3)[1]).all()
+
+
+def test_unseen_levels_and_missing_values_contribute_nothing():
+    X, _ = checkerboard()
+    features = USER_FEATURES.copy()
+    features.loc[20, "parity"] = "neither"  # only a cold user has it: no embedding
+    features.loc[20, "size"] = np.nan
+    model = _mf(user_features=features).fit(X)
+    code = torch.as_tensor(model._encode_users(np.array([20])))
+    vector = model.module_.user_factors(code)
+    np.testing.assert_array_equal(vector.detach().numpy(), 0.0)
+
+
+def test_training_on_cold_ids_needs_a_refit():
+    X, _ = checkerboard()
+    model = _mf().fit(X)
+    with pytest.raises(ValueError, match=r"unknown user id.*\[20\].*refit"):
+        model.partial_fit(pd.DataFrame({"user": [20], "item": [0]}))
+
+
+def test_clone_search_and_cross_validation_need_no_glue():
+    X, _ = checkerboard()
+    X = pd.concat([X, pd.DataFrame({"user": [20, 21, 22, 23], "item": [2, 3, 4, 5]})])
+    model = _mf(max_epochs=5)
+    clone(model).fit(X)
+    scores = cross_validate(model, X, cv=ColdStartSplit("user", test_size=4, random_state=0))
+    assert np.isfinite(scores["test_score"]).all()
+    search = GridSearchCV(model, {"n_factors": [2, 4]}, cv=ColdStartSplit("item", n_splits=2))
+    search.fit(X)
+    assert search.best_estimator_.user_features is not None
+
+
+def test_pickle_round_trip_with_features(fitted):
+    restored = pickle.loads(pickle.dumps(fitted))
+    for a, b in zip(restored.recommend([0, 21]), fitted.recommend([0, 21]), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("table", "error", "message"),
+    [
+        ([[1, 2]], TypeError, "user_features must be None or a pandas DataFrame"),
+        (pd.DataFrame(index=IDS), ValueError, "user_features has no columns"),
+        (
+            pd.DataFrame({"a": [1, 2]}, index=[3, 3]),
+            ValueError,
+            r"index of user_features has repeated ids: \[3\]",
+        ),
+        (
+            pd.DataFrame({"when": pd.to_datetime(["2020-01-01"] * 24)}, index=IDS),
+            TypeError,
+            "Column 'when' of user_features has dtype datetime64",
+        ),
+        (
+            pd.DataFrame({"tags": [["a", "b"]] * 24}, index=IDS),
+            TypeError,
+            "Column 'tags' of user_features holds unhashable values",
+        ),
+        (
+            pd.DataFrame({"age": [np.inf] * 24}, index=IDS),
+            ValueError,
+            "Column 'age' of user_features contains inf",
+        ),
+        (
+            pd.DataFrame({"age": 1.0}, index=IDS.astype(str)),
+            ValueError,
+            "None of the ids of user_features is an id of X",
+        ),
+    ],
+)
+def test_bad_feature_tables(table, error, message):
+    X, _ = checkerboard()
+    with pytest.raises(error, match=message):
+        MatrixFactorization(loss="bce", max_epochs=1, user_features=table).fit(X)
+
+
+def test_movielens_tables_work_as_they_are(movielens_home):
+    from sklearn_rec.datasets import fetch_movielens
+
+    movielens = fetch_movielens("100k", data_home=movielens_home)
+    X = movielens.data[["user", "item"]]
+    users = movielens.users[["age", "gender", "occupation"]]  # int, category, category
+    genres = movielens.movies["genres"].str.get_dummies("|").astype(float)
+    items = pd.concat([movielens.movies[["year"]], genres], axis=1)  # Int64 with a missing year
+    train, test = next(ColdStartSplit("user", test_size=50, random_state=0).split(X))
+    model = MatrixFactorization(
+        n_factors=8, loss="bpr", max_epochs=1, user_features=users, item_features=items
+    ).fit(X.iloc[train])
+    assert len(model.cold_users_) == 50 and model._user_encoder.n_levels == 2 + 21
+    assert 0 <= model.score(X.iloc[test]) <= 1
