@@ -11,7 +11,7 @@ from scipy import sparse
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._encode import UNKNOWN, build_vocabulary, encode
+from ._encode import UNKNOWN, build_vocabulary, check_id_column, encode
 from ._validation import check_ids, check_interactions, check_positive_int
 from .metrics._scorer import make_ranking_scorer
 
@@ -21,13 +21,36 @@ _HANDLE_UNKNOWN = ("error", "fallback")
 _FALLBACK_HINT = "Set handle_unknown='fallback' to score them with the documented fallback."
 
 
-def _unknown_error(name, ids, codes, hint):
+def _unknown_error(name, ids, codes, hint, where="not seen during fit"):
     missing = np.unique(ids[codes == UNKNOWN])
     shown = ", ".join(map(repr, missing[:10].tolist()))
     more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-    return ValueError(
-        f"Found {len(missing)} unknown {name} id(s) not seen during fit: [{shown}]{more}. {hint}"
-    )
+    return ValueError(f"Found {len(missing)} unknown {name} id(s) {where}: [{shown}]{more}. {hint}")
+
+
+def _given_vocabulary(given, param, name, ids):
+    """The vocabulary of the ids listed in parameter ``param``; ``ids`` must be in it."""
+    values = np.asarray(given, dtype=object) if isinstance(given, list | tuple) else given
+    if np.ndim(values) != 1 or len(values) == 0:
+        raise ValueError(
+            f"{param} must be None or a non-empty 1-D array-like of {name} ids, got "
+            f"{type(given).__name__} of shape {np.shape(values)}."
+        )
+    try:
+        values = check_id_column(values, name)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"Invalid {param}: {error}") from error
+    vocabulary = build_vocabulary(values)
+    codes = encode(vocabulary, ids)
+    if (codes == UNKNOWN).any():
+        raise _unknown_error(
+            name,
+            ids,
+            codes,
+            f"{param} fixes the {name}s: list every {name} id there, or set {param}=None.",
+            where=f"not in {param}",
+        )
+    return vocabulary
 
 
 class RecommenderMixin:
@@ -47,8 +70,17 @@ class RecommenderMixin:
         return check_interactions(X)
 
     def _fit_vocabulary(self, users, items):
-        self._user_index = build_vocabulary(users)
-        self._item_index = build_vocabulary(items)
+        """Learn the vocabularies from ``fit``'s ids, or take ``user_ids`` / ``item_ids``."""
+        for given, param, name, ids in (
+            (self.user_ids, "user_ids", "user", users),
+            (self.item_ids, "item_ids", "item", items),
+        ):
+            vocabulary = (
+                build_vocabulary(ids)
+                if given is None
+                else _given_vocabulary(given, param, name, ids)
+            )
+            setattr(self, f"_{name}_index", vocabulary)
         self.users_ = self._user_index.to_numpy()
         self.items_ = self._item_index.to_numpy()
         self.n_users_ = len(self.users_)

@@ -62,6 +62,14 @@ class MatrixFactorization(RecommenderNet):
         raises a ``ValueError`` naming them; ``"fallback"`` predicts
         ``mu`` plus the known biases for ``"mse"``, item popularity for the
         ranking losses, and recommends the most popular items to unknown users.
+    user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
+        Every user (item) id the model will know, listed up front; ``fit``
+        then builds the model for all of them and the rows of ``X`` must use
+        only these ids (a ``ValueError`` names the others). ``None`` learns
+        the ids from ``fit``'s ``X``. Giving them lets ``partial_fit`` train
+        chunk by chunk on data that does not fit in memory, where the first
+        chunk cannot hold every id (see :ref:`scaling`); ids listed but
+        absent from the training rows keep their initial embeddings.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (``callbacks__*`` routes their parameters).
         ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
@@ -129,6 +137,8 @@ class MatrixFactorization(RecommenderNet):
         max_epochs=20,
         batch_size=1024,
         handle_unknown="error",
+        user_ids=None,
+        item_ids=None,
         callbacks=None,
         random_state=None,
         device="cpu",
@@ -145,6 +155,8 @@ class MatrixFactorization(RecommenderNet):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.handle_unknown = handle_unknown
+        self.user_ids = user_ids
+        self.item_ids = item_ids
         self.callbacks = callbacks
         self.random_state = random_state
         self.device = device

@@ -31,7 +31,8 @@ from skorch.exceptions import SkorchTrainingImpossibleError
 from skorch.history import History
 from skorch.utils import is_dataset
 
-from .._base import _HANDLE_UNKNOWN, RecommenderMixin
+from .._base import _HANDLE_UNKNOWN, RecommenderMixin, _unknown_error
+from .._encode import UNKNOWN
 from .._validation import (
     check_interactions,
     check_option,
@@ -171,9 +172,25 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     def _encoded_dataset(self, users, items, y):
         user_codes, item_codes = self._encode_users(users), self._encode_items(items)
-        fixed = "The vocabularies are fixed by fit: refit to add users or items."
-        self._check_known("user", users, user_codes, always=fixed)
-        self._check_known("item", items, item_codes, always=fixed)
+        for name, ids, codes in (("user", users, user_codes), ("item", items, item_codes)):
+            if not (codes == UNKNOWN).any():
+                continue
+            given = f"{name}_ids"
+            if getattr(self, given) is None:
+                raise _unknown_error(
+                    name,
+                    ids,
+                    codes,
+                    "The vocabularies are fixed by fit: refit to add users or items, or list "
+                    "every id up front in user_ids and item_ids.",
+                )
+            raise _unknown_error(
+                name,
+                ids,
+                codes,
+                f"{given} fixes the {name}s: list every {name} id there.",
+                where=f"not in {given}",
+            )
         return InteractionDataset(user_codes, item_codes, y)
 
     def get_iterator(self, dataset, training=False):
@@ -279,7 +296,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         Trains ``max_epochs`` more epochs on ``X`` without re-initialising the
         model, and adds the new pairs to ``seen_``. On an unfitted estimator
         it is :meth:`fit`. New users or items are an error: the vocabularies
-        are fixed by ``fit``.
+        are fixed by ``fit``. To train on chunks of data that does not fit
+        in memory, list every id up front in ``user_ids`` and ``item_ids``:
+        the first call builds the model for all of them.
 
         Parameters
         ----------
@@ -301,7 +320,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._check_params()
         dataset = self.get_dataset(X, y)
         new = self._interaction_matrix(dataset.user.numpy(), dataset.item.numpy(), self.seen_.shape)
-        self.seen_ = self._interaction_matrix(*(self.seen_ + new).nonzero(), self.seen_.shape)
+        # Added in place of rebuilding from coordinates, which would hold two
+        # int64 arrays per seen pair: seen_ grows with the data streamed.
+        seen = self.seen_ + new
+        seen.data[:] = 1
+        self.seen_ = seen
         with self._seeded(offset=len(self.history_)):
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
         return self
