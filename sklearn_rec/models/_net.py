@@ -200,6 +200,13 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         batch_size = kwargs.get("batch_size", default)
         if batch_size == -1:
             batch_size = len(dataset)
+        # Data-parallel training: this process's share of each epoch.
+        num_replicas = check_positive_int(kwargs.get("num_replicas", 1), f"{prefix}__num_replicas")
+        rank = check_positive_int(kwargs.get("rank", 0), f"{prefix}__rank", minimum=0)
+        if rank >= num_replicas:
+            raise ValueError(
+                f"{prefix}__rank must be < {prefix}__num_replicas={num_replicas}, got {rank}."
+            )
         sampler = None
         if training and self.loss in SAMPLED_LOSSES and self.n_negatives:
             seen = self.seen_ if self.negative_sampling == "unseen" else None
@@ -211,6 +218,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             sampler=sampler,
             loss=self.loss,
             device=self.device,
+            num_replicas=num_replicas,
+            rank=rank,
         )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -224,7 +233,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         if training and weight_decay:
             # A full softmax uses every item in every example.
             item = None if self.loss == "softmax" else X["item"]
-            loss = loss + weight_decay * self.module_.penalty(X["user"], item).mean()
+            loss = loss + weight_decay * self._unwrapped_module().penalty(X["user"], item).mean()
         return loss
 
     def _softmax_loss(self, y_pred, y_true, X):
@@ -233,8 +242,17 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # The whole catalogue competes: in training for "softmax", and in
         # validation for both, where no negatives are drawn (so the sampled
         # loss is validated on the quantity it estimates).
-        scores = self.module_.score_matrix(X["user"])
+        scores = self._unwrapped_module().score_matrix(X["user"])
         return self.criterion_(scores, X["item"], y_true)
+
+    def _unwrapped_module(self):
+        """``module_`` without a ``DistributedDataParallel`` wrapper (data-parallel training).
+
+        The wrapper exposes only ``forward``; the losses also need the
+        module's own methods. Gradients through them are averaged all the
+        same, since the wrapper hooks the parameters.
+        """
+        return getattr(self.module_, "module", self.module_)
 
     @contextmanager
     def _seeded(self, offset=0):
