@@ -6,6 +6,7 @@ writes the test RMSE, the batches per epoch and whether the replicas ended
 with equal weights.
 """
 
+import gc
 import json
 import os
 import sys
@@ -67,6 +68,10 @@ def main(out):
         gathered = [torch.empty_like(weights) for _ in range(world)]
         dist.all_gather(gathered, weights)
         replicas_equal = all(torch.equal(w, gathered[0]) for w in gathered)
+        # The discarded DDP wrapper holds gloo threads: free it, and let both
+        # processes get here, before the process group goes away.
+        gc.collect()
+        dist.barrier()
         dist.destroy_process_group()
     if rank == 0:
         result = {
