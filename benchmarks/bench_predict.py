@@ -115,8 +115,8 @@ def hand_predict(est, user_codes, item_codes):
 
 
 def bench_predict(est, X, repeats):
-    user_codes = torch.as_tensor(encode(est._user_index, X["user"].to_numpy()))
-    item_codes = torch.as_tensor(encode(est._item_index, X["item"].to_numpy()))
+    user_codes = torch.as_tensor(encode(est._user_lookup, X["user"].to_numpy()))
+    item_codes = torch.as_tensor(encode(est._item_lookup, X["item"].to_numpy()))
     predicted, predict_s = best_time(lambda: est.predict(X), repeats)
     expected, ref_s = best_time(lambda: hand_predict(est, user_codes, item_codes), repeats)
     np.testing.assert_allclose(predicted, expected, rtol=1e-5, atol=1e-6)
@@ -192,7 +192,7 @@ def main():
     print_table("(b) predict pairs", predicting)
 
     if args.profile:
-        index = est._user_index
+        index = est._user_lookup
         profile(lambda: encode(index, check_id_column(users, "user")), 8)
         profile(lambda: est.predict(X), 12)
     if args.json:

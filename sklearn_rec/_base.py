@@ -11,7 +11,7 @@ from scipy import sparse
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._encode import UNKNOWN, build_vocabulary, encode
+from ._encode import UNKNOWN, build_vocabulary, check_id_column, encode
 from ._features import FeatureEncoder, check_feature_table
 from ._validation import check_ids, check_interactions, check_positive_int
 from .metrics._scorer import make_ranking_scorer
@@ -22,13 +22,36 @@ _HANDLE_UNKNOWN = ("error", "fallback")
 _FALLBACK_HINT = "Set handle_unknown='fallback' to score them with the documented fallback."
 
 
-def _unknown_error(name, ids, codes, hint):
+def _unknown_error(name, ids, codes, hint, where="not seen during fit"):
     missing = np.unique(ids[codes == UNKNOWN])
     shown = ", ".join(map(repr, missing[:10].tolist()))
     more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-    return ValueError(
-        f"Found {len(missing)} unknown {name} id(s) not seen during fit: [{shown}]{more}. {hint}"
-    )
+    return ValueError(f"Found {len(missing)} unknown {name} id(s) {where}: [{shown}]{more}. {hint}")
+
+
+def _given_vocabulary(given, param, name, ids):
+    """The vocabulary of the ids listed in parameter ``param``; ``ids`` must be in it."""
+    values = np.asarray(given, dtype=object) if isinstance(given, list | tuple) else given
+    if np.ndim(values) != 1 or len(values) == 0:
+        raise ValueError(
+            f"{param} must be None or a non-empty 1-D array-like of {name} ids, got "
+            f"{type(given).__name__} of shape {np.shape(values)}."
+        )
+    try:
+        values = check_id_column(values, name)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"Invalid {param}: {error}") from error
+    vocabulary = build_vocabulary(values)
+    codes = encode(vocabulary, ids)
+    if (codes == UNKNOWN).any():
+        raise _unknown_error(
+            name,
+            ids,
+            codes,
+            f"{param} fixes the {name}s: list every {name} id there, or set {param}=None.",
+            where=f"not in {param}",
+        )
+    return vocabulary
 
 
 class RecommenderMixin:
@@ -48,7 +71,8 @@ class RecommenderMixin:
         return check_interactions(X)
 
     def _fit_vocabulary(self, users, items):
-        """Build the vocabularies: the ids of ``X``, then those known from features.
+        """Build the vocabularies: the ids of ``X`` (or ``user_ids`` / ``item_ids``), then
+        those known from features.
 
         Codes ``0 .. n_users_ - 1`` are the users of ``X`` (``users_``);
         codes from ``n_users_`` on the users found only in ``user_features``
@@ -56,7 +80,12 @@ class RecommenderMixin:
         alike.
         """
         for entity, ids in (("user", users), ("item", items)):
-            index = build_vocabulary(ids)
+            given = getattr(self, f"{entity}_ids")
+            index = (
+                build_vocabulary(ids)
+                if given is None
+                else _given_vocabulary(given, f"{entity}_ids", entity, ids)
+            )
             table = check_feature_table(
                 getattr(self, f"{entity}_features", None), f"{entity}_features"
             )

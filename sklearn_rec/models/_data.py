@@ -126,10 +126,26 @@ class InteractionIterator:
     With a sampler, column 0 of ``item`` is the observed item and the rest
     are sampled negatives, and ``y_batch`` is the target of the loss
     (``loss_target``); without one, ``y_batch`` is the observed target.
+
+    With ``num_replicas > 1`` (data-parallel training, one process per
+    replica) the iterator yields only the share of replica ``rank``: every
+    ``num_replicas``-th row of the epoch's order, starting at ``rank``, cut to
+    ``len(dataset) // num_replicas`` rows so that all replicas run the same
+    number of batches. The processes must draw the same permutation (the same
+    seed), so that their shares are disjoint.
     """
 
     def __init__(
-        self, dataset, batch_size, *, shuffle=False, sampler=None, loss=None, device="cpu"
+        self,
+        dataset,
+        batch_size,
+        *,
+        shuffle=False,
+        sampler=None,
+        loss=None,
+        device="cpu",
+        num_replicas=1,
+        rank=0,
     ):
         dataset = as_interaction_dataset(dataset)
         self.user = dataset.user.to(device)
@@ -140,13 +156,22 @@ class InteractionIterator:
         self.sampler = sampler
         self.loss = loss
         self.device = device
+        self.num_replicas = num_replicas
+        self.rank = rank
+
+    def _n_rows(self):
+        return len(self.user) // self.num_replicas
 
     def __len__(self):
-        return math.ceil(len(self.user) / self.batch_size)
+        return math.ceil(self._n_rows() / self.batch_size)
 
     def __iter__(self):
-        n = len(self.user)
-        order = torch.randperm(n, device=self.device) if self.shuffle else None
+        n = self._n_rows()
+        order = torch.randperm(len(self.user), device=self.device) if self.shuffle else None
+        if self.num_replicas > 1:
+            if order is None:
+                order = torch.arange(len(self.user), device=self.device)
+            order = order[self.rank :: self.num_replicas][:n]
         for start in range(0, n, self.batch_size):
             if order is None:
                 index = slice(start, start + self.batch_size)

@@ -31,7 +31,7 @@ from skorch.exceptions import SkorchTrainingImpossibleError
 from skorch.history import History
 from skorch.utils import is_dataset
 
-from .._base import _HANDLE_UNKNOWN, RecommenderMixin
+from .._base import _HANDLE_UNKNOWN, RecommenderMixin, _unknown_error
 from .._encode import UNKNOWN
 from .._validation import (
     check_interactions,
@@ -181,9 +181,25 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # id embedding: training on them needs a refit, as for new ids.
         user_codes[user_codes >= self.n_users_] = UNKNOWN
         item_codes[item_codes >= self.n_items_] = UNKNOWN
-        fixed = "The vocabularies are fixed by fit: refit to add users or items."
-        self._check_known("user", users, user_codes, always=fixed)
-        self._check_known("item", items, item_codes, always=fixed)
+        for name, ids, codes in (("user", users, user_codes), ("item", items, item_codes)):
+            if not (codes == UNKNOWN).any():
+                continue
+            given = f"{name}_ids"
+            if getattr(self, given) is None:
+                raise _unknown_error(
+                    name,
+                    ids,
+                    codes,
+                    "The vocabularies are fixed by fit: refit to add users or items, or list "
+                    "every id up front in user_ids and item_ids.",
+                )
+            raise _unknown_error(
+                name,
+                ids,
+                codes,
+                f"{given} fixes the {name}s: list every {name} id there.",
+                where=f"not in {given}",
+            )
         return InteractionDataset(user_codes, item_codes, y)
 
     def get_iterator(self, dataset, training=False):
@@ -193,6 +209,13 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         batch_size = kwargs.get("batch_size", default)
         if batch_size == -1:
             batch_size = len(dataset)
+        # Data-parallel training: this process's share of each epoch.
+        num_replicas = check_positive_int(kwargs.get("num_replicas", 1), f"{prefix}__num_replicas")
+        rank = check_positive_int(kwargs.get("rank", 0), f"{prefix}__rank", minimum=0)
+        if rank >= num_replicas:
+            raise ValueError(
+                f"{prefix}__rank must be < {prefix}__num_replicas={num_replicas}, got {rank}."
+            )
         sampler = None
         if training and self.loss in SAMPLED_LOSSES and self.n_negatives:
             seen = self.seen_ if self.negative_sampling == "unseen" else None
@@ -204,6 +227,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             sampler=sampler,
             loss=self.loss,
             device=self.device,
+            num_replicas=num_replicas,
+            rank=rank,
         )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -217,7 +242,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         if training and weight_decay:
             # A full softmax uses every item in every example.
             item = None if self.loss == "softmax" else X["item"]
-            loss = loss + weight_decay * self.module_.penalty(X["user"], item).mean()
+            loss = loss + weight_decay * self._unwrapped_module().penalty(X["user"], item).mean()
         return loss
 
     def _softmax_loss(self, y_pred, y_true, X):
@@ -226,7 +251,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # The whole catalogue competes: in training for "softmax", and in
         # validation for both, where no negatives are drawn (so the sampled
         # loss is validated on the quantity it estimates).
-        scores = self.module_.score_matrix(X["user"], self._training_items())
+        scores = self._unwrapped_module().score_matrix(X["user"], self._training_items())
         return self.criterion_(scores, X["item"], y_true)
 
     def _training_items(self):
@@ -238,6 +263,15 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         if self._n_catalogue() == self.n_items_:
             return None
         return torch.arange(self.n_items_, device=self.device)
+
+    def _unwrapped_module(self):
+        """``module_`` without a ``DistributedDataParallel`` wrapper (data-parallel training).
+
+        The wrapper exposes only ``forward``; the losses also need the
+        module's own methods. Gradients through them are averaged all the
+        same, since the wrapper hooks the parameters.
+        """
+        return getattr(self.module_, "module", self.module_)
 
     @contextmanager
     def _seeded(self, offset=0):
@@ -302,7 +336,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         Trains ``max_epochs`` more epochs on ``X`` without re-initialising the
         model, and adds the new pairs to ``seen_``. On an unfitted estimator
         it is :meth:`fit`. New users or items are an error: the vocabularies
-        are fixed by ``fit``.
+        are fixed by ``fit``. To train on chunks of data that does not fit
+        in memory, list every id up front in ``user_ids`` and ``item_ids``:
+        the first call builds the model for all of them.
 
         Parameters
         ----------
@@ -325,7 +361,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._check_y_given(y)
         dataset = self.get_dataset(X, y)
         new = self._interaction_matrix(dataset.user.numpy(), dataset.item.numpy(), self.seen_.shape)
-        self.seen_ = self._interaction_matrix(*(self.seen_ + new).nonzero(), self.seen_.shape)
+        # Added in place of rebuilding from coordinates, which would hold two
+        # int64 arrays per seen pair: seen_ grows with the data streamed.
+        seen = self.seen_ + new
+        seen.data[:] = 1
+        self.seen_ = seen
         with self._seeded(offset=len(self.history_)):
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
         return self

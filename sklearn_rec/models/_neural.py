@@ -90,6 +90,14 @@ class NeuralRecommender(RecommenderNet):
         Side features of items, as ``user_features``. Items found only in the
         table (``cold_items_``) are part of the catalogue that ``recommend``
         ranks and are never drawn as negatives in training.
+    user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
+        Every user (item) id the model will know, listed up front; ``fit``
+        then builds the model for all of them and the rows of ``X`` must use
+        only these ids (a ``ValueError`` names the others). ``None`` learns
+        the ids from ``fit``'s ``X``. Giving them lets ``partial_fit`` train
+        chunk by chunk on data that does not fit in memory, where the first
+        chunk cannot hold every id (see :ref:`scaling`); ids listed but
+        absent from the training rows keep their initial embeddings.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (``callbacks__*`` routes their parameters).
         ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
@@ -196,6 +204,8 @@ class NeuralRecommender(RecommenderNet):
         handle_unknown="error",
         user_features=None,
         item_features=None,
+        user_ids=None,
+        item_ids=None,
         callbacks=None,
         random_state=None,
         device="cpu",
@@ -218,6 +228,8 @@ class NeuralRecommender(RecommenderNet):
         self.handle_unknown = handle_unknown
         self.user_features = user_features
         self.item_features = item_features
+        self.user_ids = user_ids
+        self.item_ids = item_ids
         self.callbacks = callbacks
         self.random_state = random_state
         self.device = device
