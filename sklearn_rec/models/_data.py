@@ -11,6 +11,8 @@ import math
 import torch
 from torch.utils.data import Dataset, Subset
 
+from ._losses import PAIRED_LOSSES
+
 # Rejection rounds for "unseen" negative sampling. A user who has seen a
 # fraction f of the catalogue keeps a seen item with probability f ** (1 + 10).
 _MAX_REJECTION_ROUNDS = 10
@@ -190,7 +192,7 @@ class InteractionIterator:
 def loss_target(loss, y, negatives_shape, user):
     """The target tensor a ranking loss expects for one batch."""
     positive = torch.ones(len(user), device=user.device) if y is None else y
-    if loss in ("bpr", "sampled_softmax"):
+    if loss in PAIRED_LOSSES:
         return positive
     return torch.cat(
         [positive.unsqueeze(1), user.new_zeros(negatives_shape, dtype=torch.float32)], dim=1

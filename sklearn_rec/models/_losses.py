@@ -66,6 +66,10 @@ LOSSES = {
 }
 # Losses trained against items the user did not interact with.
 SAMPLED_LOSSES = ("bce", "bpr", "sampled_softmax")
+# Sampled losses that compare each positive with its negatives: they need at
+# least one negative, and their target is one label per row.
+PAIRED_LOSSES = ("bpr", "sampled_softmax")
+SOFTMAX_LOSSES = ("softmax", "sampled_softmax")
 
 
 def positive_column(n_rows, device):

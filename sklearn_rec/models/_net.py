@@ -41,7 +41,7 @@ from .._validation import (
     check_target,
 )
 from ._data import InteractionDataset, InteractionIterator, NegativeSampler
-from ._losses import LOSSES, SAMPLED_LOSSES, positive_column
+from ._losses import LOSSES, PAIRED_LOSSES, SAMPLED_LOSSES, SOFTMAX_LOSSES, positive_column
 
 _NEGATIVE_SAMPLING = ("unseen", "uniform")
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
@@ -111,9 +111,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         check_option(self.handle_unknown, "handle_unknown", _HANDLE_UNKNOWN)
         check_option(self.negative_sampling, "negative_sampling", _NEGATIVE_SAMPLING)
         check_positive_int(
-            self.n_negatives,
-            "n_negatives",
-            minimum=1 if self.loss in ("bpr", "sampled_softmax") else 0,
+            self.n_negatives, "n_negatives", minimum=1 if self.loss in PAIRED_LOSSES else 0
         )
         check_real(self.lr, "lr", low=0)
         check_real(self._weight_decay(), "weight_decay", low=0)
@@ -182,24 +180,21 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         user_codes[user_codes >= self.n_users_] = UNKNOWN
         item_codes[item_codes >= self.n_items_] = UNKNOWN
         for name, ids, codes in (("user", users, user_codes), ("item", items, item_codes)):
-            if not (codes == UNKNOWN).any():
-                continue
             given = f"{name}_ids"
             if getattr(self, given) is None:
+                fixed = (
+                    "The vocabularies are fixed by fit: refit to add users or items, or list "
+                    "every id up front in user_ids and item_ids."
+                )
+                self._check_known(name, ids, codes, always=fixed)
+            elif (codes == UNKNOWN).any():
                 raise _unknown_error(
                     name,
                     ids,
                     codes,
-                    "The vocabularies are fixed by fit: refit to add users or items, or list "
-                    "every id up front in user_ids and item_ids.",
+                    f"{given} fixes the {name}s: list every {name} id there.",
+                    where=f"not in {given}",
                 )
-            raise _unknown_error(
-                name,
-                ids,
-                codes,
-                f"{given} fixes the {name}s: list every {name} id there.",
-                where=f"not in {given}",
-            )
         return InteractionDataset(user_codes, item_codes, y)
 
     def get_iterator(self, dataset, training=False):
@@ -234,7 +229,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if self.loss != "mse" and y_true is None:
             y_true = torch.ones_like(y_pred)
-        if self.loss in ("softmax", "sampled_softmax"):
+        if self.loss in SOFTMAX_LOSSES:
             loss = self._softmax_loss(y_pred, y_true, X)
         else:
             loss = self.criterion_(y_pred, y_true)

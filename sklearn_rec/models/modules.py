@@ -34,6 +34,14 @@ ACTIVATIONS = {
 }
 
 
+def _init_weight(weight, init_std):
+    """Normal with standard deviation ``init_std``; zeros for ``init_std=0`` (biases)."""
+    if init_std:
+        nn.init.normal_(weight, std=init_std)
+    else:
+        nn.init.zeros_(weight)
+
+
 class FeatureEmbedding(nn.Module):
     """Embeddings of ids plus embeddings of their side features (LightFM-style).
 
@@ -73,11 +81,8 @@ class FeatureEmbedding(nn.Module):
         self.register_buffer("codes", torch.where(codes >= 0, codes, n_levels))
         self.register_buffer("values", torch.tensor(features.values, dtype=torch.float32))
         parts = [self.ids, self.levels] + ([self.numeric] if n_numeric else [])
-        for weight in (part.weight for part in parts):
-            if init_std:
-                nn.init.normal_(weight, std=init_std)
-            else:
-                nn.init.zeros_(weight)
+        for part in parts:
+            _init_weight(part.weight, init_std)
         with torch.no_grad():
             self.levels.weight[n_levels].zero_()
 
@@ -104,10 +109,7 @@ def _table(n_ids, dim, features, init_std, sparse):
 def _init(table, init_std):
     # A FeatureEmbedding initialises itself; its ``weight`` is computed.
     if isinstance(table, nn.Embedding):
-        if init_std:
-            nn.init.normal_(table.weight, std=init_std)
-        else:
-            nn.init.zeros_(table.weight)
+        _init_weight(table.weight, init_std)
 
 
 def _sq_norm(embedding):
