@@ -31,7 +31,11 @@ ESTIMATORS = (
     + [
         NeuralRecommender(
             embedding_dim=4, hidden_units=(8,), architecture="neumf", dropout=0.2, lr=0.01, **FAST
-        )
+        ),
+        MatrixFactorization(n_factors=4, loss="bpr", sparse=True, **FAST),
+        NeuralRecommender(
+            embedding_dim=4, hidden_units=(8,), loss="bpr", lr=0.01, sparse=True, **FAST
+        ),
     ]
 )
 
@@ -180,3 +184,51 @@ def test_unfitted_queries_raise_not_fitted():
 
 def test_no_predict_proba():
     assert not hasattr(NeuralRecommender(), "predict_proba")
+
+
+@pytest.mark.parametrize("n_items", [2559, 2560, 2561, 7000])
+def test_recommend_matches_brute_force_on_wide_catalogues(n_items):
+    # From 4 * n * 64 items on, recommend selects in two stages (block
+    # maxima, then their columns); the lists must equal a full sort.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "user": np.repeat(np.arange(30), 40),
+            "item": np.concatenate([rng.choice(n_items, 40, replace=False) for _ in range(30)]),
+        }
+    )
+    est = MatrixFactorization(
+        n_factors=8, loss="bpr", max_epochs=0, item_ids=np.arange(n_items), random_state=0
+    ).fit(X)
+    module = est.module_
+    with torch.no_grad():
+        module.user_bias.weight.normal_(generator=torch.Generator().manual_seed(1))
+        module.item_bias.weight.normal_(generator=torch.Generator().manual_seed(2))
+        users = torch.arange(est.n_users_)
+        scores = (module.score_matrix(users).T + module.user_offset(users)).T.double().numpy()
+    scores[est.seen_.nonzero()] = -np.inf
+    expected = np.argsort(-scores, axis=1, kind="stable")[:, :10]
+    got, got_scores = est.recommend(est.users_, n=10)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_allclose(got_scores, np.take_along_axis(scores, expected, 1), rtol=1e-5)
+
+
+def test_topk_rows_equals_torch_topk():
+    from sklearn_rec.models._net import _topk_rows
+
+    g = torch.Generator().manual_seed(0)
+    for n_columns in (5, 2559, 2560, 2561, 9000):
+        for k in (1, 3, 10):
+            scores = torch.randn(40, n_columns, generator=g)
+            scores[scores < -1.5] = -torch.inf
+            scores[:4] = -torch.inf  # nothing eligible
+            scores[4:8, :-3] = -torch.inf  # fewer than k eligible
+            scores[8:12] = scores[8:12].round()  # ties
+            k = min(k, n_columns)
+            best, index = _topk_rows(scores, k)
+            expected, _ = torch.topk(scores, k, dim=1)
+            torch.testing.assert_close(best, expected)
+            torch.testing.assert_close(scores.gather(1, index), best)
+            assert ((index >= 0) & (index < n_columns)).all()
+            for row, finite in zip(index, torch.isfinite(best), strict=True):
+                assert len(set(row[finite].tolist())) == int(finite.sum())

@@ -5,7 +5,8 @@ takes ``user`` of shape ``(B,)`` and ``item`` of shape ``(B,)`` or ``(B, K)``
 (a positive followed by sampled negatives) and returns raw scores of the
 shape of ``item``. ``score_matrix(user, item=None)`` scores every user against
 every item (``None``: the whole catalogue), ``(U,) x (I,) -> (U, I)``, without
-forming the pairs one by one, and up to a per-user constant, which
+forming the pairs one by one, into ``out`` when given (a buffer that
+``recommend`` reuses across chunks), and up to a per-user constant, which
 ``user_offset(user)`` returns (``None`` when there is none): adding it only to
 the few scores kept for ranking saves a pass over the matrix. ``pair_cost``
 says how many floats one pair of ``score_matrix`` needs, to size chunks.
@@ -175,12 +176,12 @@ class MatrixFactorizationModule(nn.Module):
         dot = (p * self.item_factors(item)).sum(-1)
         return dot + b_u + self.item_bias(item).squeeze(-1) + self.global_bias
 
-    def score_matrix(self, user, item=None):
+    def score_matrix(self, user, item=None, out=None):
         if item is None:
             factors, bias = self.item_factors.weight, self.item_bias.weight
         else:
             factors, bias = self.item_factors(item), self.item_bias(item)
-        return torch.addmm(bias.T, self.user_factors(user), factors.T)
+        return torch.addmm(bias.T, self.user_factors(user), factors.T, out=out)
 
     def user_offset(self, user):
         return self.user_bias(user).squeeze(-1) + self.global_bias
@@ -311,11 +312,11 @@ class NCFModule(nn.Module):
             hidden = torch.cat([hidden, g * self.item_gmf(item)], dim=-1)
         return self.output(hidden).squeeze(-1)
 
-    def score_matrix(self, user, item=None):
+    def score_matrix(self, user, item=None, out=None):
         gmf = self.user_gmf(user) if self.neumf else None
-        return self._score_users(self.user_embedding(user), gmf, item)
+        return self._score_users(self.user_embedding(user), gmf, item, out)
 
-    def _score_users(self, p, gmf, item):
+    def _score_users(self, p, gmf, item, out=None):
         """``score_matrix`` of users given by their embeddings ``p`` (and GMF ones)."""
         q = self.item_embedding.weight if item is None else self.item_embedding(item)
         if len(self.mlp):
@@ -333,7 +334,8 @@ class NCFModule(nn.Module):
         if self.neumf:
             q_gmf = self.item_gmf.weight if item is None else self.item_gmf(item)
             hidden = torch.cat([hidden, gmf.unsqueeze(1) * q_gmf.unsqueeze(0)], dim=-1)
-        return self.output(hidden).squeeze(-1)
+        scores = torch.matmul(hidden, self.output.weight[0], out=out)
+        return scores.add_(self.output.bias)
 
     def new_user(self):
         tables = [self.user_embedding, self.user_gmf] if self.neumf else [self.user_embedding]
