@@ -59,6 +59,7 @@ import time
 import numpy as np
 import pandas as pd
 import torch
+from _memory import reset_peak, resident_mib
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
@@ -178,19 +179,10 @@ SETUPS = {
 # -- measuring in a subprocess ---------------------------------------------------------
 
 
-def resident_mib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
 def measured(run):
     """Run once; return the result, seconds, RSS before and peak RSS during the call."""
     before = resident_mib("VmRSS")
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # resets the peak-RSS counter (VmHWM, ru_maxrss) to the current RSS
+    reset_peak()
     start = time.perf_counter()
     result = run()
     seconds = time.perf_counter() - start

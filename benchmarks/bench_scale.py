@@ -40,6 +40,7 @@ import sys
 import time
 
 import numpy as np
+from _memory import reset_peak, resident_mib
 
 SEED = 0
 
@@ -61,14 +62,6 @@ def make_data(n_rows, n_users, n_items):
     return pd.DataFrame({"user": users, "item": items}), y
 
 
-def resident_mib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
 def child(args):
     """Fit one configuration; print its measurements as JSON."""
     import torch
@@ -78,8 +71,7 @@ def child(args):
     torch.set_num_threads(args.threads)
     libraries = resident_mib("VmRSS")
     X, y = make_data(args.rows, args.n_users, args.n_items)
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # resets the peak-RSS counter: the data's temporaries do not count
+    reset_peak()  # the data's temporaries do not count
     input_bytes = sum(X[c].to_numpy().nbytes for c in X) + y.nbytes
     est = MatrixFactorization(
         n_factors=args.factors,
