@@ -4,7 +4,8 @@ For each estimator and loss: fit on the GPU, then ``predict``, ``recommend``
 (all users), ``similar_items`` and ``score``; pickle the fitted model and load
 it in a fresh process that sees no GPU, where its predictions must equal the
 GPU ones. Then one epoch of ``MatrixFactorization`` at MovieLens-25M scale
-(synthetic: 160k users, 60k items, 25M interactions, 64 factors) and a top-10
+(``bench_scale.py``'s synthetic data: 160k users, 60k items, 25M
+interactions; 64 factors) for each of ``SCALE_RUNS``, and a top-10
 ``recommend`` for every user, timed on the GPU.
 
 Usage::
@@ -31,8 +32,17 @@ from sklearn_rec.model_selection import UserHoldoutSplit
 CONFIGS = [
     ("MF mse", MatrixFactorization, {"loss": "mse"}),
     ("MF bpr", MatrixFactorization, {"loss": "bpr"}),
+    ("MF bpr sp", MatrixFactorization, {"loss": "bpr", "sparse": True}),
     ("NCF bce", NeuralRecommender, {"loss": "bce", "batch_size": 1024}),
     ("NeuMF bce", NeuralRecommender, {"architecture": "neumf", "batch_size": 1024}),
+]
+
+# (loss, batch_size, sparse) of the one-epoch runs at MovieLens-25M scale.
+SCALE_RUNS = [
+    ("mse", 1024, True),
+    ("bpr", 4096, False),
+    ("bpr", 4096, True),
+    ("bpr", 65_536, False),
 ]
 
 LOAD_ON_CPU = """
@@ -108,27 +118,27 @@ def check_cpu_load(model, X, expected):
 
 
 def check_scale(device, scale):
+    from bench_scale import make_data  # this folder is on sys.path when run as a script
+
     n_users, n_items = int(160_000 * scale) + 100, int(60_000 * scale) + 100
-    (X, _), gen_s = timed(
-        lambda: make_interactions(
-            n_users, n_items, int(25_000_000 * scale), n_factors=64, implicit=True, random_state=0
-        )
-    )
+    (X, y), gen_s = timed(lambda: make_data(int(25_000_000 * scale), n_users, n_items))
     print(f"scale data: {len(X):,} rows generated in {gen_s:.1f}s", flush=True)
-    for batch_size in (4096, 65_536):
+    for loss, batch_size, sparse in SCALE_RUNS:
         model = MatrixFactorization(
             n_factors=64,
-            loss="bpr",
+            loss=loss,
             max_epochs=1,
             batch_size=batch_size,
+            sparse=sparse,
             device=device,
             random_state=0,
         )
-        _, fit_s = timed(lambda model=model: model.fit(X))
+        _, fit_s = timed(lambda model=model, loss=loss: model.fit(X, y if loss == "mse" else None))
         epoch_s = model.history_[-1, "dur"]
         print(
-            f"MF bpr 64 factors, batch {batch_size}: fit {fit_s:.1f}s, epoch {epoch_s:.1f}s "
-            f"({len(X) / epoch_s / 1e6:.2f}M interactions/s)",
+            f"MF {loss} 64 factors, batch {batch_size}, sparse={sparse}: fit {fit_s:.1f}s, "
+            f"epoch {epoch_s:.1f}s ({len(X) / epoch_s / 1e6:.2f}M interactions/s), "
+            f"train loss {model.history_[-1, 'train_loss']:.4f}",
             flush=True,
         )
     (items, _), recommend_s = timed(lambda: model.recommend(model.users_, n=10))
