@@ -284,7 +284,13 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         sampler = None
         if training and self.loss in SAMPLED_LOSSES and self.n_negatives:
             seen = self.seen_ if self.negative_sampling == "unseen" else None
-            sampler = NegativeSampler(self.n_items_, self.n_negatives, seen, device=self.device)
+            sampler = NegativeSampler(
+                self.n_items_,
+                self.n_negatives,
+                seen,
+                device=self.device,
+                generator=self._replica_generator(num_replicas, rank),
+            )
         return InteractionIterator(
             dataset,
             batch_size,
@@ -295,6 +301,22 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             num_replicas=num_replicas,
             rank=rank,
         )
+
+    def _replica_generator(self, num_replicas, rank):
+        """The random generator of replica ``rank``'s negatives, or ``None`` for torch's global one.
+
+        Every replica shares the global RNG's state, which must stay in step
+        across them for the shares of each epoch's permutation to be
+        disjoint. Negatives drawn from it would repeat on every replica; so
+        each draws them from its own generator, seeded from the shared state
+        and its rank. A single process keeps the global RNG, and the
+        negatives it always drew.
+        """
+        if num_replicas == 1:
+            return None
+        # Drawn by every replica alike, so the global RNG stays in step.
+        seed = int(torch.randint(2**62, ()))
+        return torch.Generator(device=self.device).manual_seed(seed + rank)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if self.loss != "mse" and y_true is None:
