@@ -4,12 +4,21 @@ For each size, synthetic interactions are written to a Parquet file in row
 groups, then a fresh process trains ``MatrixFactorization`` on them with
 ``partial_fit``, one chunk at a time, the vocabulary given up front
 (``user_ids``, ``item_ids``). It reports that process's peak resident memory
-(``ru_maxrss``). With ``--in-memory``, a second process reads the whole file
-and calls ``fit``, for comparison.
+(``ru_maxrss``). With ``--no-seen``, another process streams the same way
+with ``store_seen=False`` (no ``seen_`` matrix, whose size grows with the
+data); with ``--in-memory``, another reads the whole file and calls ``fit``,
+for comparison.
+
+The chunks are read with ``pyarrow.parquet.ParquetFile.iter_batches``, one
+row group at a time. ``pyarrow.dataset.Dataset.to_batches`` decodes row groups
+ahead of the consumer (all ten of a 10-million-row file at once, and still
+most of them with ``batch_readahead=0``), which makes the reader's memory
+grow with the file up to its read-ahead limit.
 
 Usage::
 
     python benchmarks/streaming.py --sizes 1e6,5e6,25e6
+    python benchmarks/streaming.py --sizes 1e6,5e6,10e6,25e6 --no-seen
 """
 
 import argparse
@@ -44,9 +53,9 @@ def write_parquet(path, n_rows, n_users, n_items, chunk_rows):
     writer.close()
 
 
-def train(path, n_users, n_items, chunk_rows, in_memory):
+def train(path, n_users, n_items, chunk_rows, in_memory, store_seen):
     """Train on the file; return the wall time and the peak RSS in MiB."""
-    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
     import torch
 
     from sklearn_rec import MatrixFactorization
@@ -58,20 +67,21 @@ def train(path, n_users, n_items, chunk_rows, in_memory):
         batch_size=4096,
         user_ids=np.arange(n_users),
         item_ids=np.arange(n_items),
+        store_seen=store_seen,
         random_state=0,
     )
-    dataset = ds.dataset(path, format="parquet")
     start = time.perf_counter()
     if in_memory:
-        data = dataset.to_table().to_pandas()
+        data = pq.read_table(path).to_pandas()
         model.fit(data[["user", "item"]], data["rating"])
     else:
-        for batch in dataset.to_batches(batch_size=chunk_rows):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
             chunk = batch.to_pandas()
             model.partial_fit(chunk[["user", "item"]], chunk["rating"])
     seconds = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_rss_mib": peak_mib, "seen_nnz": int(model.seen_.nnz)}
+    seen_nnz = None if model.seen_ is None else int(model.seen_.nnz)
+    return {"seconds": seconds, "peak_rss_mib": peak_mib, "seen_nnz": seen_nnz}
 
 
 def run_child(*args):
@@ -93,11 +103,19 @@ def main():
     parser.add_argument(
         "--in-memory", action="store_true", help="also fit on the whole file, for comparison"
     )
-    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--no-seen", action="store_true", help="also stream with store_seen=False")
+    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        path, n_users, n_items, chunk_rows, in_memory = args.child
-        result = train(path, int(n_users), int(n_items), int(chunk_rows), in_memory == "1")
+        path, n_users, n_items, chunk_rows, in_memory, store_seen = args.child
+        result = train(
+            path,
+            int(n_users),
+            int(n_items),
+            int(chunk_rows),
+            in_memory == "1",
+            store_seen == "1",
+        )
         print(json.dumps(result))
         return
 
@@ -110,14 +128,20 @@ def main():
             path = Path(tmp) / f"interactions_{size}.parquet"
             write_parquet(path, size, args.n_users, args.n_items, args.chunk_rows)
             megabytes = path.stat().st_size / 2**20
-            modes = ["streamed", "in-memory"] if args.in_memory else ["streamed"]
+            modes = ["streamed"] + ["no seen_"] * args.no_seen + ["in-memory"] * args.in_memory
             for mode in modes:
                 result = run_child(
-                    path, args.n_users, args.n_items, args.chunk_rows, int(mode == "in-memory")
+                    path,
+                    args.n_users,
+                    args.n_items,
+                    args.chunk_rows,
+                    int(mode == "in-memory"),
+                    int(mode != "no seen_"),
                 )
+                nnz = "-" if result["seen_nnz"] is None else f"{result['seen_nnz']:,}"
                 print(
                     f"{size:>12,} {megabytes:>12.0f} {mode:>10} {result['peak_rss_mib']:>13.0f} "
-                    f"{result['seen_nnz']:>11,} {result['seconds']:>8.1f}",
+                    f"{nnz:>11} {result['seconds']:>8.1f}",
                     flush=True,
                 )
             path.unlink()

@@ -121,7 +121,10 @@ class RecommenderMixin:
     def _interaction_matrix(user_codes, item_codes, shape):
         """Binary CSR matrix with a 1 at each distinct (user, item) pair."""
         ones = np.ones(len(user_codes), dtype=np.float32)
-        matrix = sparse.csr_matrix((ones, (user_codes, item_codes)), shape=shape)
+        # int32 coordinates give int32 indices: 8 bytes a pair instead of 12.
+        index = np.int32 if max(shape) <= np.iinfo(np.int32).max else np.int64
+        coordinates = (user_codes.astype(index), item_codes.astype(index))
+        matrix = sparse.csr_matrix((ones, coordinates), shape=shape)
         matrix.sum_duplicates()
         matrix.data[:] = 1
         return matrix
@@ -141,10 +144,23 @@ class RecommenderMixin:
         return scores
 
     def _item_popularity(self):
-        """Number of training users per item; 0 for the items known from features."""
+        """Training users per item (rows, with ``store_seen=False``); 0 for items from features."""
         popularity = np.zeros(self._n_catalogue())
-        popularity[: self.n_items_] = np.asarray(self.seen_.sum(axis=0)).ravel()
+        if self.seen_ is None:
+            popularity[: self.n_items_] = self._item_rows
+        else:
+            popularity[: self.n_items_] = np.asarray(self.seen_.sum(axis=0)).ravel()
         return popularity
+
+    def _check_seen_stored(self, what):
+        """Raise if ``what`` needs the seen pairs and the model did not store them."""
+        if self.seen_ is None:
+            raise ValueError(
+                f"{what} needs the (user, item) pairs seen in training, which this model did "
+                "not store (store_seen=False). Pass exclude_seen=False (and exclude_items= to "
+                "leave items out of every list), score with make_ranking_scorer(..., "
+                "exclude_seen=False), or fit with store_seen=True."
+            )
 
     def _fallback_scores(self, user_codes, item_codes):
         """Scores for rows with an unknown user or item.
@@ -224,7 +240,8 @@ class RecommenderMixin:
             The length of each list.
         exclude_seen : bool, default=True
             Leave out the items each user interacted with during ``fit``
-            (``seen_``).
+            (``seen_``). A model fitted with ``store_seen=False`` has no
+            ``seen_`` and raises a ``ValueError``: pass ``False``.
         items : array-like of shape (n_candidates,), default=None
             Rank only these raw item ids (all must be known); default: the
             whole catalogue.
@@ -245,6 +262,8 @@ class RecommenderMixin:
         n = check_positive_int(n, "n")
         if not isinstance(exclude_seen, bool):
             raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
+        if exclude_seen:
+            self._check_seen_stored("exclude_seen=True")
         user_codes = self._encode_users(users)
         self._check_known("user", users, user_codes)
         candidates = self._candidate_codes(items, exclude_items)
@@ -427,7 +446,10 @@ class RecommenderMixin:
         catalogue is ranked, the items seen during ``fit`` left out, and the
         top 10 compared with the user's relevant items; the result is the mean
         over users (see :func:`sklearn_rec.metrics.ndcg_at_k`). It is the same
-        for every loss, so model selection without ``scoring=`` ranks.
+        for every loss, so model selection without ``scoring=`` ranks. A model
+        fitted with ``store_seen=False`` cannot leave seen items out and
+        raises a ``ValueError``; score it with
+        ``make_ranking_scorer("ndcg", k=10, exclude_seen=False)``.
 
         Parameters
         ----------

@@ -55,6 +55,12 @@ def _sample_unseen(estimator, users, owner, targets, n_negatives, random_state):
     through random keys: the smallest ``n_negatives`` of uniform draws over
     the allowed items, in chunks of users.
     """
+    if estimator.seen_ is None:
+        raise ValueError(
+            "The sampled protocol (n_negatives) draws negatives among the items each user did "
+            "not interact with in fit, which needs the pairs seen in training: this model did "
+            "not store them (store_seen=False). Fit with store_seen=True."
+        )
     rng = check_random_state(random_state)
     catalogue = pd.Index(estimator.items_)
     user_codes = pd.Index(estimator.users_).get_indexer(users)

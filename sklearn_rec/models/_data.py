@@ -70,12 +70,15 @@ class NegativeSampler:
         are looked up in a bitmap of the user-item matrix when it takes at
         most 32 MiB, else by binary search in their sorted keys.
     device : torch.device
+    generator : torch.Generator or None, default=None
+        The source of the draws; ``None`` is torch's global RNG.
     """
 
-    def __init__(self, n_items, n_negatives, seen=None, device="cpu"):
+    def __init__(self, n_items, n_negatives, seen=None, device="cpu", generator=None):
         self.n_items = n_items
         self.n_negatives = n_negatives
         self.device = device
+        self.generator = generator
         self.seen_keys = None
         self.bitmap = None
         self.any_seen = False
@@ -103,9 +106,12 @@ class NegativeSampler:
         position = torch.searchsorted(self.seen_keys, query).clamp_(max=len(self.seen_keys) - 1)
         return self.seen_keys[position] == query
 
+    def _draw(self, shape):
+        return torch.randint(self.n_items, shape, device=self.device, generator=self.generator)
+
     def __call__(self, user):
         shape = (len(user), self.n_negatives)
-        items = torch.randint(self.n_items, shape, device=self.device)
+        items = self._draw(shape)
         if not self.any_seen:
             return items
         flat_items = items.view(-1)
@@ -117,7 +123,7 @@ class NegativeSampler:
             pending = pending[self._is_seen(flat_users[pending], flat_items[pending])]
             if len(pending) == 0:
                 break
-            flat_items[pending] = torch.randint(self.n_items, (len(pending),), device=self.device)
+            flat_items[pending] = self._draw((len(pending),))
         return items
 
 

@@ -99,6 +99,22 @@ class MatrixFactorization(RecommenderNet):
         chunk by chunk on data that does not fit in memory, where the first
         chunk cannot hold every id (see :ref:`scaling`); ids listed but
         absent from the training rows keep their initial embeddings.
+    store_seen : bool, default=True
+        Keep the distinct ``(user, item)`` pairs of the training data in
+        ``seen_``. It grows with the data (8 bytes per distinct pair, more
+        while ``partial_fit`` adds a chunk's pairs). ``False`` keeps only
+        the number of training rows per item, so that what a fit streamed
+        with ``partial_fit`` keeps does not grow with the data (see
+        :ref:`scaling`); ``seen_`` is then ``None``, and what needs the
+        pairs raises a ``ValueError`` saying what to do instead:
+        ``recommend(..., exclude_seen=True)`` (the default; pass
+        ``exclude_seen=False``, with ``exclude_items`` for items to leave out
+        of every list), ``score`` and the ranking scorers that leave out seen
+        items or sample unseen negatives (use ``make_ranking_scorer(...,
+        exclude_seen=False)``), and ``negative_sampling="unseen"`` with a
+        sampled loss (use ``"uniform"``). The popularity of the
+        ``handle_unknown="fallback"`` scores and lists is then the number of
+        training rows per item instead of the number of users.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (``callbacks__*`` routes their parameters).
         ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
@@ -125,8 +141,9 @@ class MatrixFactorization(RecommenderNet):
     items_ : ndarray of shape (``n_items_``,)
         The raw item ids, sorted.
     n_users_, n_items_ : int
-    seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``)
-        1 where the user interacted with the item in the training data.
+    seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``) or None
+        1 where the user interacted with the item in the training data;
+        ``None`` with ``store_seen=False``.
     cold_users_, cold_items_ : ndarray
         The raw ids found only in ``user_features`` (``item_features``),
         sorted: served from their features alone. Empty without features.
@@ -222,6 +239,7 @@ class MatrixFactorization(RecommenderNet):
         item_features=None,
         user_ids=None,
         item_ids=None,
+        store_seen=True,
         callbacks=None,
         random_state=None,
         device="cpu",
@@ -243,6 +261,7 @@ class MatrixFactorization(RecommenderNet):
         self.item_features = item_features
         self.user_ids = user_ids
         self.item_ids = item_ids
+        self.store_seen = store_seen
         self.callbacks = callbacks
         self.random_state = random_state
         self.device = device

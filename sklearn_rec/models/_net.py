@@ -156,6 +156,19 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         check_random_state(self.random_state)
         if not isinstance(self.sparse, bool):
             raise TypeError(f"sparse must be a bool, got {self.sparse!r}.")
+        if not isinstance(self.store_seen, bool):
+            raise TypeError(f"store_seen must be a bool, got {self.store_seen!r}.")
+        if (
+            not self.store_seen
+            and self.negative_sampling == "unseen"
+            and self.loss in SAMPLED_LOSSES
+            and self.n_negatives
+        ):
+            raise ValueError(
+                'negative_sampling="unseen" rejects the items each user has seen, which '
+                f"store_seen=False does not keep (loss={self.loss!r} samples negatives). Set "
+                'negative_sampling="uniform", or store_seen=True.'
+            )
         if self.sparse and self.loss == "softmax":
             raise ValueError(
                 'sparse=True does not work with loss="softmax": every step of a full '
@@ -284,7 +297,13 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         sampler = None
         if training and self.loss in SAMPLED_LOSSES and self.n_negatives:
             seen = self.seen_ if self.negative_sampling == "unseen" else None
-            sampler = NegativeSampler(self.n_items_, self.n_negatives, seen, device=self.device)
+            sampler = NegativeSampler(
+                self.n_items_,
+                self.n_negatives,
+                seen,
+                device=self.device,
+                generator=self._replica_generator(num_replicas, rank),
+            )
         return InteractionIterator(
             dataset,
             batch_size,
@@ -295,6 +314,22 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             num_replicas=num_replicas,
             rank=rank,
         )
+
+    def _replica_generator(self, num_replicas, rank):
+        """The random generator of replica ``rank``'s negatives, or ``None`` for torch's global one.
+
+        Every replica shares the global RNG's state, which must stay in step
+        across them for the shares of each epoch's permutation to be
+        disjoint. Negatives drawn from it would repeat on every replica; so
+        each draws them from its own generator, seeded from the shared state
+        and its rank. A single process keeps the global RNG, and the
+        negatives it always drew.
+        """
+        if num_replicas == 1:
+            return None
+        # Drawn by every replica alike, so the global RNG stays in step.
+        seed = int(torch.randint(2**62, ()))
+        return torch.Generator(device=self.device).manual_seed(seed + rank)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if self.loss != "mse" and y_true is None:
@@ -382,9 +417,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # The dataset holds what training needs: free the float64 copy of y
         # (200 MB at 25M rows) before the peak of building seen_.
         del users, items, y
-        self.seen_ = self._interaction_matrix(
-            dataset.user.numpy(), dataset.item.numpy(), (self.n_users_, self.n_items_)
-        )
+        self.seen_ = None
+        self._item_rows = None
+        self._record_seen(dataset)
         with self._seeded():
             self.initialize()
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
@@ -402,7 +437,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         """Continue training on more interactions of known users and items.
 
         Trains ``max_epochs`` more epochs on ``X`` without re-initialising the
-        model, and adds the new pairs to ``seen_``. On an unfitted estimator
+        model, and adds the new pairs to ``seen_`` (with ``store_seen=False``,
+        only its rows to the item counts). On an unfitted estimator
         it is :meth:`fit`. New users or items are an error: the vocabularies
         are fixed by ``fit``. To train on chunks of data that does not fit
         in memory, list every id up front in ``user_ids`` and ``item_ids``:
@@ -426,17 +462,40 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 "continue training without the optimizer state. Call fit to train afresh."
             )
         self._check_params()
+        if self.store_seen != (self.seen_ is not None):
+            raise ValueError(
+                f"store_seen={self.store_seen} differs from the fitted model, which "
+                f"{'does not store' if self.seen_ is None else 'stores'} seen_: partial_fit "
+                "cannot change it. Set store_seen back, or call fit to train afresh."
+            )
         self._check_y_given(y)
         dataset = self.get_dataset(X, y)
-        new = self._interaction_matrix(dataset.user.numpy(), dataset.item.numpy(), self.seen_.shape)
+        self._record_seen(dataset)
+        with self._seeded(offset=len(self.history_)):
+            NeuralNet.partial_fit(self, dataset, None, **fit_params)
+        return self
+
+    def _record_seen(self, dataset):
+        """Add the pairs of ``dataset`` to ``seen_``, or only count its rows per item.
+
+        With ``store_seen=False`` the memory kept does not grow with the data:
+        ``seen_`` stays ``None`` and the item popularity of the fallback is
+        the number of training rows per item (``_item_rows``).
+        """
+        users, items = dataset.user.numpy(), dataset.item.numpy()
+        if not self.store_seen:
+            rows = np.bincount(items, minlength=self.n_items_)
+            self._item_rows = rows if self._item_rows is None else self._item_rows + rows
+            return
+        new = self._interaction_matrix(users, items, (self.n_users_, self.n_items_))
+        if self.seen_ is None:
+            self.seen_ = new
+            return
         # Added in place of rebuilding from coordinates, which would hold two
         # int64 arrays per seen pair: seen_ grows with the data streamed.
         seen = self.seen_ + new
         seen.data[:] = 1
         self.seen_ = seen
-        with self._seeded(offset=len(self.history_)):
-            NeuralNet.partial_fit(self, dataset, None, **fit_params)
-        return self
 
     def trim_for_prediction(self):
         """Drop what only training needs, in place, and return the estimator.

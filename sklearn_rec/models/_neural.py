@@ -108,6 +108,16 @@ class NeuralRecommender(RecommenderNet):
         chunk by chunk on data that does not fit in memory, where the first
         chunk cannot hold every id (see :ref:`scaling`); ids listed but
         absent from the training rows keep their initial embeddings.
+    store_seen : bool, default=True
+        Keep the distinct training pairs in ``seen_``. ``False`` keeps only
+        the number of training rows per item (the popularity of the
+        fallback), so that the memory of a fit streamed with ``partial_fit``
+        does not grow with the data. ``seen_`` is then ``None``, and
+        ``recommend`` with ``exclude_seen=True``, ``score``, the ranking
+        scorers that leave out seen items or sample unseen negatives, and
+        ``negative_sampling="unseen"`` with a sampled loss raise a
+        ``ValueError`` that says what to use instead (details under
+        :class:`MatrixFactorization`; see :ref:`scaling`).
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (``callbacks__*`` routes their parameters).
         ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
@@ -134,8 +144,9 @@ class NeuralRecommender(RecommenderNet):
     items_ : ndarray of shape (``n_items_``,)
         The raw item ids, sorted.
     n_users_, n_items_ : int
-    seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``)
-        1 where the user interacted with the item in the training data.
+    seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``) or None
+        1 where the user interacted with the item in the training data;
+        ``None`` with ``store_seen=False``.
     cold_users_, cold_items_ : ndarray
         The raw ids found only in ``user_features`` (``item_features``),
         sorted: served from their features alone. Empty without features.
@@ -217,6 +228,7 @@ class NeuralRecommender(RecommenderNet):
         item_features=None,
         user_ids=None,
         item_ids=None,
+        store_seen=True,
         callbacks=None,
         random_state=None,
         device="cpu",
@@ -242,6 +254,7 @@ class NeuralRecommender(RecommenderNet):
         self.item_features = item_features
         self.user_ids = user_ids
         self.item_ids = item_ids
+        self.store_seen = store_seen
         self.callbacks = callbacks
         self.random_state = random_state
         self.device = device

@@ -1,9 +1,11 @@
 """Train MatrixFactorization on ml-100k, data-parallel when launched by torchrun.
 
 Run by tests/test_data_parallel.py as ``torchrun --nproc_per_node 2
-data_parallel_fit.py OUT.json`` and as a plain single process. Process 0
-writes the test RMSE, the batches per epoch and whether the replicas ended
-with equal weights.
+data_parallel_fit.py OUT.json [LOSS]`` and as a plain single process. Process 0
+writes the test RMSE (``loss="mse"``, the default) or NDCG@10 (the ranking
+losses), the batches per epoch, whether the replicas ended with equal weights
+and, for the sampled losses, the fraction of the negatives of the first batch
+that both replicas drew alike.
 """
 
 import gc
@@ -20,6 +22,8 @@ from sklearn_rec import MatrixFactorization
 from sklearn_rec.datasets import fetch_movielens
 
 GLOBAL_BATCH = 1024
+# Fewer epochs for the ranking losses, whose every row carries 4 negatives.
+EPOCHS = {"mse": 10, "bpr": 3}
 
 
 class DataParallelMatrixFactorization(MatrixFactorization):
@@ -35,8 +39,14 @@ class DataParallelMatrixFactorization(MatrixFactorization):
         self.module_ = self.module_.module
         super().on_train_end(net, X=X, y=y, **kwargs)
 
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        items = batch[0]["item"]
+        if training and items.dim() == 2 and not hasattr(self, "first_negatives_"):
+            self.first_negatives_ = items[:, 1:].clone()
 
-def main(out):
+
+def main(out, loss="mse"):
     torch.set_num_threads(1)
     distributed = "WORLD_SIZE" in os.environ
     if distributed:
@@ -50,7 +60,8 @@ def main(out):
     estimator = DataParallelMatrixFactorization if distributed else MatrixFactorization
     model = estimator(
         n_factors=16,
-        max_epochs=10,
+        loss=loss,
+        max_epochs=EPOCHS[loss],
         # Each process takes its share of a global batch: the number of steps
         # and the rows each averaged gradient covers do not depend on world.
         batch_size=GLOBAL_BATCH // world,
@@ -60,14 +71,24 @@ def main(out):
         iterator_train__num_replicas=world,
         iterator_train__rank=rank,
     )
-    model.fit(train[["user", "item"]], train["rating"])
-    rmse = root_mean_squared_error(test["rating"], model.predict(test[["user", "item"]]))
+    if loss == "mse":
+        model.fit(train[["user", "item"]], train["rating"])
+        quality = root_mean_squared_error(test["rating"], model.predict(test[["user", "item"]]))
+    else:
+        model.fit(train[["user", "item"]])
+        quality = model.score(test[["user", "item"]])
     weights = model.module_.user_factors.weight.detach()
     replicas_equal = True
+    negatives_alike = None
     if distributed:
         gathered = [torch.empty_like(weights) for _ in range(world)]
         dist.all_gather(gathered, weights)
         replicas_equal = all(torch.equal(w, gathered[0]) for w in gathered)
+        if loss != "mse":
+            negatives = model.first_negatives_
+            gathered = [torch.empty_like(negatives) for _ in range(world)]
+            dist.all_gather(gathered, negatives)
+            negatives_alike = (gathered[0] == gathered[1]).double().mean().item()
         # The discarded DDP wrapper holds gloo threads: free it, and let both
         # processes get here, before the process group goes away.
         gc.collect()
@@ -76,13 +97,14 @@ def main(out):
     if rank == 0:
         result = {
             "world": world,
-            "rmse": rmse,
+            "quality": quality,
             "batches_per_epoch": len(model.history_[-1, "batches"]),
             "replicas_equal": replicas_equal,
+            "negatives_alike": negatives_alike,
         }
         with open(out, "w") as f:
             json.dump(result, f)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])
