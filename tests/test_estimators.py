@@ -171,6 +171,19 @@ def test_binary_labels_with_bce():
     assert ((est.predict(X) >= 0) & (est.predict(X) <= 1)).all()
 
 
+@pytest.mark.parametrize("Estimator", [MatrixFactorization, NeuralRecommender])
+def test_bce_without_negatives_learns_the_given_labels(Estimator):
+    # n_negatives=0: plain binary cross-entropy on the labels of y, here
+    # every pair of a 10 x 10 grid labelled by whether the parities match.
+    users, items = np.divmod(np.arange(100), 10)
+    X = pd.DataFrame({"user": users, "item": items})
+    y = (users % 2 == items % 2).astype(float)
+    est = Estimator(loss="bce", n_negatives=0, lr=0.05, max_epochs=60, batch_size=32)
+    est.set_params(random_state=0).fit(X, y)
+    assert est.history_[-1, "train_loss"] < 0.5 * est.history_[0, "train_loss"]
+    assert np.mean((est.predict(X) > 0.5) == y) > 0.9
+
+
 def test_unfitted_queries_raise_not_fitted():
     est = NeuralRecommender()
     for call in (

@@ -19,12 +19,13 @@ class SampledBCELoss(nn.Module):
     the observed row with its label, the other columns sampled items with
     label 0. Negatives count for positive rows only: the ones sampled beside a
     row labelled 0 get weight 0, so that there are ``n_negatives`` per
-    positive.
+    positive. With ``n_negatives=0`` (labels given in ``y``) they have shape
+    ``(B,)``: plain binary cross-entropy.
     """
 
     def forward(self, scores, target):
         losses = F.binary_cross_entropy_with_logits(scores, target, reduction="none")
-        if scores.shape[1] == 1:
+        if scores.dim() == 1 or scores.shape[1] == 1:
             return losses.mean()
         weights = target[:, :1].expand_as(target).clone()
         weights[:, 0] = 1.0
