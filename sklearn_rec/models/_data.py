@@ -175,7 +175,12 @@ class InteractionIterator:
 
     def __iter__(self):
         n = self._n_rows()
-        order = torch.randperm(len(self.user), device=self.device) if self.shuffle else None
+        order = None
+        if self.shuffle:
+            # int32 positions: half the memory of the default int64 (100 MB
+            # less at 25M rows), and the same permutation.
+            dtype = torch.int32 if len(self.user) < 2**31 else torch.int64
+            order = torch.randperm(len(self.user), dtype=dtype, device=self.device)
         if self.num_replicas > 1:
             if order is None:
                 order = torch.arange(len(self.user), device=self.device)
