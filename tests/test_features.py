@@ -182,3 +182,19 @@ def test_movielens_tables_work_as_they_are(movielens_home):
     ).fit(X.iloc[train])
     assert len(model.cold_users_) == 50 and model._user_encoder.n_levels == 2 + 21
     assert 0 <= model.score(X.iloc[test]) <= 1
+
+
+def test_indicator_columns_are_not_standardised():
+    from sklearn_rec._features import FeatureEncoder
+
+    rare = np.zeros(len(IDS))
+    rare[[3, 21]] = 1.0
+    table = pd.DataFrame({"rare": rare, "size": IDS * 1.0}, index=IDS)
+    table.loc[4, "rare"] = np.nan
+    encoder = FeatureEncoder(table, "item_features", pd.Index(np.arange(20)))
+    # A 0/1 column keeps its values (a missing one is 0); standardising it
+    # would turn the one training row that has it into more than 4.
+    np.testing.assert_array_equal(encoder.values[:, 0], rare)
+    size = encoder.values[:20, 1]
+    np.testing.assert_allclose([size.mean(), size.std()], [0.0, 1.0], atol=1e-6)
+
