@@ -198,3 +198,24 @@ def test_indicator_columns_are_not_standardised():
     size = encoder.values[:20, 1]
     np.testing.assert_allclose([size.mean(), size.std()], [0.0, 1.0], atol=1e-6)
 
+
+@pytest.mark.parametrize("make", [_mf, _neural])
+def test_feature_scale_multiplies_the_feature_part(make):
+    X, _ = checkerboard()
+    cold = torch.as_tensor([20, 21])  # the first cold users: features alone
+    vectors = {}
+    for scale in (1.0, 0.25):
+        model = make(feature_scale=scale, max_epochs=0).fit(X)
+        table = model.module_.user_factors if make is _mf else model.module_.user_embedding
+        vectors[scale] = table(cold).detach()
+    assert vectors[1.0].abs().sum() > 0
+    torch.testing.assert_close(vectors[0.25], 0.25 * vectors[1.0])
+
+
+@pytest.mark.parametrize("value", [0, 0.0, -1.0, np.inf])
+def test_feature_scale_must_be_positive(value):
+    X, _ = checkerboard()
+    with pytest.raises(ValueError, match=rf"feature_scale must be (> 0|finite), got {value!r}"):
+        _mf(feature_scale=value).fit(X)
+    with pytest.raises(TypeError, match="feature_scale must be a real number, got '1'"):
+        _mf(feature_scale="1").fit(X)
