@@ -109,8 +109,11 @@ class NeuralRecommender(RecommenderNet):
         the numbers)``. Below 1 the shared feature weights start smaller
         and, with Adam, move ``feature_scale`` times as fast as the id
         embeddings. Must be > 0. :class:`MatrixFactorization` defaults to
-        0.3 (measured on MovieLens-100K); this estimator has not been tuned
-        and keeps 1.
+        0.3; here, on a validation split of MovieLens-100K (default
+        hyperparameters, one seed), 1 gave better lists on a per-user
+        holdout (NDCG@10 0.237 against 0.230; 0.214 without features), and
+        neither beat the most popular items for held-out users (0.513 and
+        0.536 against 0.552).
     user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
         Every user (item) id the model will know, listed up front; ``fit``
         then builds the model for all of them and the rows of ``X`` must use
