@@ -6,10 +6,12 @@ Three splits of the ratings (every rating an interaction):
 - cold users: ``ColdStartSplit("user")`` holds out 20% of the users whole;
 - cold items: ``ColdStartSplit("item")`` holds out 20% of the items whole.
 
-Three recommenders: ``MatrixFactorization`` with user features (age, gender,
+Four recommenders: ``MatrixFactorization`` with user features (age, gender,
 occupation) and item features (year, genres), the same without features
 (``handle_unknown="fallback"``: popularity for unknown users, unknown items
-never recommended), and the most popular items. Lists rank the whole
+never recommended), the most popular items, and LightFM (WARP loss) with
+the same features plus identity features for the training ids, when
+``lightfm`` is installed. Lists rank the whole
 catalogue (held-out items included when the model knows them from their
 features) minus the user's training items. For cold items, a second row
 ranks only the held-out items, against a random order.
@@ -24,8 +26,12 @@ import time
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+import torch
 
 from sklearn_rec import MatrixFactorization
+from sklearn_rec._encode import build_vocabulary
+from sklearn_rec._features import FeatureEncoder
 from sklearn_rec.datasets import fetch_movielens
 from sklearn_rec.metrics import ndcg_at_k
 from sklearn_rec.metrics._scorer import relevant_items_by_user
@@ -51,13 +57,79 @@ def popular_lists(train, users, n, candidates=None):
     return lists
 
 
+def lightfm_features(table, name, training_ids):
+    """LightFM's feature matrix: identity features of the training ids, then the features.
+
+    The features are encoded as ``MatrixFactorization`` encodes them (one
+    column per categorical level, standardised numbers, 0/1 indicators as
+    they are); ids known only from the table have no identity feature.
+    """
+    encoder = FeatureEncoder(table, name, build_vocabulary(training_ids))
+    n_rows, n_trained = len(encoder.vocabulary), len(encoder.vocabulary) - len(encoder.cold_ids)
+    identity = sp.eye(n_rows, n_trained, format="csr")
+    rows, columns = np.nonzero(encoder.codes >= 0)
+    levels = sp.csr_matrix(
+        (np.ones(len(rows)), (rows, encoder.codes[rows, columns])),
+        shape=(n_rows, encoder.n_levels),
+    )
+    matrix = sp.hstack([identity, levels, sp.csr_matrix(encoder.values)], format="csr")
+    return encoder.vocabulary, matrix
+
+
+class LightFMLists:
+    """LightFM with identity and side features, ranked as the other models are."""
+
+    def __init__(self, train, user_table, item_table, n_factors, epochs, threads):
+        from lightfm import LightFM
+
+        self.users, user_matrix = lightfm_features(user_table, "user_features", train["user"])
+        self.items, item_matrix = lightfm_features(item_table, "item_features", train["item"])
+        rows = self.users.get_indexer(train["user"])
+        columns = self.items.get_indexer(train["item"])
+        interactions = sp.coo_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, columns)),
+            shape=(len(self.users), len(self.items)),
+        )
+        self.seen = interactions.tocsr()
+        model = LightFM(no_components=n_factors, loss="warp", random_state=0)
+        model.fit(
+            interactions,
+            user_features=user_matrix,
+            item_features=item_matrix,
+            epochs=epochs,
+            num_threads=threads,
+        )
+        _, self.user_vectors = model.get_user_representations(user_matrix)
+        self.item_bias, self.item_vectors = model.get_item_representations(item_matrix)
+
+    def recommend(self, users, n=10, items=None):
+        rows = self.users.get_indexer(users)
+        scores = self.user_vectors[rows] @ self.item_vectors.T + self.item_bias
+        seen = self.seen[rows].nonzero()
+        scores[seen] = -np.inf
+        candidates = np.arange(len(self.items)) if items is None else self.items.get_indexer(items)
+        scores = scores[:, candidates]
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :n]
+        return self.items.to_numpy()[candidates[top]]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--loss", default="bpr")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--n-factors", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--data-home", default=None)
     args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    try:
+        import lightfm  # noqa: F401
+    except ImportError:
+        print("lightfm is not installed: no LightFM column.")
+        with_lightfm = False
+    else:
+        with_lightfm = True
 
     movielens = fetch_movielens("100k", data_home=args.data_home)
     X = movielens.data[["user", "item"]]
@@ -92,8 +164,15 @@ def main():
             "without features": ndcg_at_k(truth, without.recommend(users, n=10)[0]),
             "popularity": ndcg_at_k(truth, popular_lists(train, users, 10)),
         }
-        rows.append(row)
         print(f"{name}: fitted both models in {seconds:.0f} s", flush=True)
+        if with_lightfm:
+            start = time.perf_counter()
+            reference = LightFMLists(
+                train, user_features, item_features, args.n_factors, args.epochs, args.threads or 1
+            )
+            row["LightFM (features)"] = ndcg_at_k(truth, reference.recommend(users))
+            print(f"{name}: fitted LightFM in {time.perf_counter() - start:.0f} s", flush=True)
+        rows.append(row)
         if "item" in name:
             held_out = np.unique(test["item"])
             rng = np.random.default_rng(0)
@@ -110,6 +189,10 @@ def main():
                     "random order": ndcg_at_k(truth, random_lists),
                 }
             )
+            if with_lightfm:
+                rows[-1]["LightFM (features)"] = ndcg_at_k(
+                    truth, reference.recommend(users, items=held_out)
+                )
     table = pd.DataFrame(rows).set_index("split")
     table["test users"] = table["test users"].astype(str)
     print(

@@ -5,8 +5,8 @@ ids, one column per feature. Columns of numbers are numeric features;
 columns of strings, categories or booleans are categorical. The encoder
 turns a table into two arrays aligned with an extended vocabulary (the
 training ids, then the ids known only from the table): level codes, ``-1``
-for a level without an embedding, and standardised numbers, ``0`` for a
-missing value.
+for a level without an embedding, and standardised numbers (0/1 indicator
+columns as they are), ``0`` for a missing value.
 """
 
 import numpy as np
@@ -101,9 +101,13 @@ class FeatureEncoder:
 
         # Standardised with the statistics of the training ids, so that one
         # learning rate suits ages and years alike; a missing value becomes
-        # the mean, 0.
+        # the mean, 0. Indicator columns (only 0 and 1) stay as they are: a
+        # rare indicator would otherwise become large (a genre of 2 movies in
+        # 1682, about 29) and dominate its rows.
         numeric = rows[self.numeric].astype(np.float64)
-        mean = numeric.iloc[: len(vocabulary)].mean().fillna(0.0)
-        std = numeric.iloc[: len(vocabulary)].std(ddof=0).fillna(0.0)
-        std = std.where(std > 0, 1.0)
+        training = numeric.iloc[: len(vocabulary)]
+        indicator = (training.isin([0.0, 1.0]) | training.isna()).all()
+        mean = training.mean().fillna(0.0).where(~indicator, 0.0)
+        std = training.std(ddof=0).fillna(0.0)
+        std = std.where((std > 0) & ~indicator, 1.0)
         self.values = ((numeric - mean) / std).fillna(0.0).to_numpy(dtype=np.float32)

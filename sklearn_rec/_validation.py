@@ -129,14 +129,15 @@ def check_option(value, name, options):
     return value
 
 
-def check_real(value, name, *, low=None, high=None, include_high=True):
+def check_real(value, name, *, low=None, high=None, include_low=True, include_high=True):
     """Check that ``value`` is a real number in ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}.")
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}.")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}.")
+    if low is not None and (value < low or (not include_low and value == low)):
+        bound = ">=" if include_low else ">"
+        raise ValueError(f"{name} must be {bound} {low}, got {value!r}.")
     if high is not None and (value > high or (not include_high and value == high)):
         bound = "<=" if include_high else "<"
         raise ValueError(f"{name} must be {bound} {high}, got {value!r}.")

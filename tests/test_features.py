@@ -182,3 +182,40 @@ def test_movielens_tables_work_as_they_are(movielens_home):
     ).fit(X.iloc[train])
     assert len(model.cold_users_) == 50 and model._user_encoder.n_levels == 2 + 21
     assert 0 <= model.score(X.iloc[test]) <= 1
+
+
+def test_indicator_columns_are_not_standardised():
+    from sklearn_rec._features import FeatureEncoder
+
+    rare = np.zeros(len(IDS))
+    rare[[3, 21]] = 1.0
+    table = pd.DataFrame({"rare": rare, "size": IDS * 1.0}, index=IDS)
+    table.loc[4, "rare"] = np.nan
+    encoder = FeatureEncoder(table, "item_features", pd.Index(np.arange(20)))
+    # A 0/1 column keeps its values (a missing one is 0); standardising it
+    # would turn the one training row that has it into more than 4.
+    np.testing.assert_array_equal(encoder.values[:, 0], rare)
+    size = encoder.values[:20, 1]
+    np.testing.assert_allclose([size.mean(), size.std()], [0.0, 1.0], atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [_mf, _neural])
+def test_feature_scale_multiplies_the_feature_part(make):
+    X, _ = checkerboard()
+    cold = torch.as_tensor([20, 21])  # the first cold users: features alone
+    vectors = {}
+    for scale in (1.0, 0.25):
+        model = make(feature_scale=scale, max_epochs=0).fit(X)
+        table = model.module_.user_factors if make is _mf else model.module_.user_embedding
+        vectors[scale] = table(cold).detach()
+    assert vectors[1.0].abs().sum() > 0
+    torch.testing.assert_close(vectors[0.25], 0.25 * vectors[1.0])
+
+
+@pytest.mark.parametrize("value", [0, 0.0, -1.0, np.inf])
+def test_feature_scale_must_be_positive(value):
+    X, _ = checkerboard()
+    with pytest.raises(ValueError, match=rf"feature_scale must be (> 0|finite), got {value!r}"):
+        _mf(feature_scale=value).fit(X)
+    with pytest.raises(TypeError, match="feature_scale must be a real number, got '1'"):
+        _mf(feature_scale="1").fit(X)

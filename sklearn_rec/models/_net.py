@@ -150,6 +150,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         )
         check_real(self.lr, "lr", low=0)
         check_real(self._weight_decay(), "weight_decay", low=0)
+        check_real(self.feature_scale, "feature_scale", low=0, include_low=False)
         check_positive_int(self.max_epochs, "max_epochs", minimum=0)
         if self.batch_size != -1:
             check_positive_int(self.batch_size, "batch_size")
@@ -198,6 +199,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             "sparse": self.sparse,
             "user_features": self._user_encoder,
             "item_features": self._item_encoder,
+            "feature_scale": self.feature_scale,
             **self.get_params_for("module"),
         }
         self.module_ = self.module(n_users=self.n_users_, n_items=self.n_items_, **kwargs)

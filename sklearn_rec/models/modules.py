@@ -48,8 +48,8 @@ class FeatureEmbedding(nn.Module):
 
     Row ``e`` is ``id_embedding[e]`` (for the first ``n_ids`` rows, the ids
     seen in training; ``0`` for the rest, known from their features alone)
-    plus the sum of the embeddings of its categorical levels plus a linear
-    projection of its numeric features. It is called like an
+    plus ``feature_scale`` times the sum of the embeddings of its categorical
+    levels and a linear projection of its numeric features. It is called like an
     :class:`~torch.nn.Embedding`, and ``weight`` is the table of every row.
 
     Parameters
@@ -67,11 +67,17 @@ class FeatureEmbedding(nn.Module):
         part at zero (for biases).
     sparse : bool
         Whether the embeddings produce sparse gradients.
+    feature_scale : float
+        Multiplier of the feature part. The feature weights are shared by
+        many rows, so a step of the optimizer on them moves all those rows
+        at once; below 1 the feature part starts smaller and, with Adam,
+        moves ``feature_scale`` times as fast as the id embeddings.
     """
 
-    def __init__(self, n_ids, dim, features, init_std=0.1, sparse=False):
+    def __init__(self, n_ids, dim, features, init_std=0.1, sparse=False, feature_scale=1.0):
         super().__init__()
         self.n_ids = n_ids
+        self.feature_scale = feature_scale
         self.ids = nn.Embedding(n_ids, dim, sparse=sparse)
         # The extra last row is the padding row of levels without an embedding.
         n_levels = features.n_levels
@@ -93,18 +99,18 @@ class FeatureEmbedding(nn.Module):
         features = self.levels(self.codes[index]).sum(-2)
         if self.numeric is not None:
             features = features + self.numeric(self.values[index])
-        return own + features
+        return own + self.feature_scale * features
 
     @property
     def weight(self):
         return self(torch.arange(len(self.codes), device=self.codes.device))
 
 
-def _table(n_ids, dim, features, init_std, sparse):
+def _table(n_ids, dim, features, init_std, sparse, feature_scale):
     """An id embedding table, with side features when there are some."""
     if features is None:
         return nn.Embedding(n_ids, dim, sparse=sparse)
-    return FeatureEmbedding(n_ids, dim, features, init_std, sparse)
+    return FeatureEmbedding(n_ids, dim, features, init_std, sparse, feature_scale)
 
 
 def _init(table, init_std):
@@ -140,6 +146,8 @@ class MatrixFactorizationModule(nn.Module):
     user_features, item_features : FeatureEncoder or None
         Side features: the factors and the bias of a user (item) are then
         sums over its id and its features (see :class:`FeatureEmbedding`).
+    feature_scale : float
+        Multiplier of the feature part (see :class:`FeatureEmbedding`).
     """
 
     def __init__(
@@ -152,12 +160,14 @@ class MatrixFactorizationModule(nn.Module):
         sparse=False,
         user_features=None,
         item_features=None,
+        feature_scale=1.0,
     ):
         super().__init__()
-        self.user_factors = _table(n_users, n_factors, user_features, init_std, sparse)
-        self.item_factors = _table(n_items, n_factors, item_features, init_std, sparse)
-        self.user_bias = _table(n_users, 1, user_features, 0.0, sparse)
-        self.item_bias = _table(n_items, 1, item_features, 0.0, sparse)
+        scale = feature_scale
+        self.user_factors = _table(n_users, n_factors, user_features, init_std, sparse, scale)
+        self.item_factors = _table(n_items, n_factors, item_features, init_std, sparse, scale)
+        self.user_bias = _table(n_users, 1, user_features, 0.0, sparse, scale)
+        self.item_bias = _table(n_items, 1, item_features, 0.0, sparse, scale)
         self.global_bias = nn.Parameter(torch.tensor(float(global_bias)))
         _init(self.user_factors, init_std)
         _init(self.item_factors, init_std)
@@ -257,6 +267,8 @@ class NCFModule(nn.Module):
     user_features, item_features : FeatureEncoder or None
         Side features: every embedding of a user (item) is then a sum over
         its id and its features (see :class:`FeatureEmbedding`).
+    feature_scale : float
+        Multiplier of the feature part (see :class:`FeatureEmbedding`).
     """
 
     def __init__(
@@ -273,11 +285,13 @@ class NCFModule(nn.Module):
         sparse=False,
         user_features=None,
         item_features=None,
+        feature_scale=1.0,
     ):
         super().__init__()
         self.embedding_dim = embedding_dim
-        self.user_embedding = _table(n_users, embedding_dim, user_features, init_std, sparse)
-        self.item_embedding = _table(n_items, embedding_dim, item_features, init_std, sparse)
+        dim, scale = embedding_dim, feature_scale
+        self.user_embedding = _table(n_users, dim, user_features, init_std, sparse, scale)
+        self.item_embedding = _table(n_items, dim, item_features, init_std, sparse, scale)
         layers, width = [], 2 * embedding_dim
         for units in hidden_units:
             layers += [nn.Linear(width, units), ACTIVATIONS[activation](), nn.Dropout(dropout)]
@@ -285,8 +299,8 @@ class NCFModule(nn.Module):
         self.mlp = nn.Sequential(*layers)
         self.neumf = architecture == "neumf"
         if self.neumf:
-            self.user_gmf = _table(n_users, embedding_dim, user_features, init_std, sparse)
-            self.item_gmf = _table(n_items, embedding_dim, item_features, init_std, sparse)
+            self.user_gmf = _table(n_users, dim, user_features, init_std, sparse, scale)
+            self.item_gmf = _table(n_items, dim, item_features, init_std, sparse, scale)
             width += embedding_dim
         self.output = nn.Linear(width, 1)
         for table in self._tables():
