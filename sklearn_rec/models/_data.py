@@ -85,10 +85,12 @@ class NegativeSampler:
         if seen is not None:
             seen = seen.tocsr()
             seen.sort_indices()
-            rows = torch.repeat_interleave(
-                torch.arange(seen.shape[0]), torch.as_tensor(seen.indptr).diff()
+            # user * n_items + item, sorted since the rows and their indices
+            # are; built in place (one int64 per pair, 200 MB at 25M pairs).
+            keys = torch.repeat_interleave(
+                torch.arange(seen.shape[0]) * n_items, torch.as_tensor(seen.indptr).diff()
             )
-            keys = rows * n_items + torch.as_tensor(seen.indices, dtype=torch.long)
+            keys += torch.as_tensor(seen.indices)
             n_cells = seen.shape[0] * n_items
             if n_cells <= _BITMAP_MAX_CELLS:
                 # Keys are distinct, so adding their bits into bytes is an OR.
