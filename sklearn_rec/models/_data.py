@@ -8,6 +8,7 @@ slices whole batches out of it with one permutation per epoch.
 
 import math
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
@@ -86,11 +87,13 @@ class NegativeSampler:
             seen = seen.tocsr()
             seen.sort_indices()
             # user * n_items + item, sorted since the rows and their indices
-            # are; built in place (one int64 per pair, 200 MB at 25M pairs).
-            keys = torch.repeat_interleave(
-                torch.arange(seen.shape[0]) * n_items, torch.as_tensor(seen.indptr).diff()
+            # are; built in place, one int64 per pair (200 MB at 25M pairs):
+            # torch.repeat_interleave would hold an int64 index as large.
+            keys = np.repeat(
+                np.arange(seen.shape[0], dtype=np.int64) * n_items, np.diff(seen.indptr)
             )
-            keys += torch.as_tensor(seen.indices)
+            np.add(keys, seen.indices, out=keys)
+            keys = torch.from_numpy(keys)
             n_cells = seen.shape[0] * n_items
             if n_cells <= _BITMAP_MAX_CELLS:
                 # Keys are distinct, so adding their bits into bytes is an OR.
