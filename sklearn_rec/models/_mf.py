@@ -61,7 +61,7 @@ class MatrixFactorization(RecommenderNet):
         parameters keep ``optimizer``. It pays off when the tables are much
         larger than the rows a batch touches: with 160,000 users and 60,000
         items a matrix-factorisation epoch on 2 CPU cores is 9.6x faster
-        with ``loss="mse"`` and 4.4x with ``"bpr"``
+        with ``loss="mse"`` and 5.1x with ``"bpr"``
         (``benchmarks/bench_scale.py``); below about 50,000 rows a table,
         and on a GPU, the dense step is cheaper. Not with
         ``loss="softmax"``, whose every step uses every item.
