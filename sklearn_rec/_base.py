@@ -124,7 +124,7 @@ class RecommenderMixin:
         # with the float32 data), and building on bool data keeps the
         # conversion's copies small: its peak is at 25M rows 350 MB, not 480.
         index = np.int32 if max(shape) <= np.iinfo(np.int32).max else np.int64
-        coordinates = (user_codes.astype(index), item_codes.astype(index))
+        coordinates = (user_codes.astype(index, copy=False), item_codes.astype(index, copy=False))
         ones = np.ones(len(user_codes), dtype=bool)
         matrix = sparse.csr_matrix((ones, coordinates), shape=shape)
         del coordinates, ones

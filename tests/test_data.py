@@ -70,6 +70,22 @@ def test_bitmap_and_binary_search_lookups_agree(monkeypatch):
     torch.testing.assert_close(with_search(user), expected)
     items = torch.arange(70).repeat(300)
     users = torch.arange(300).repeat_interleave(70)
-    torch.testing.assert_close(
-        with_bitmap._is_seen(users, items), torch.as_tensor(seen.toarray().ravel() != 0)
-    )
+    truth = torch.as_tensor(seen.toarray().ravel() != 0)
+    torch.testing.assert_close(with_bitmap._is_seen(users, items), truth)
+    torch.testing.assert_close(with_search._is_seen(users, items), truth)
+
+
+def test_binary_search_lookup_on_empty_full_and_long_rows(monkeypatch):
+    from sklearn_rec.models import _data
+
+    monkeypatch.setattr(_data, "_BITMAP_MAX_CELLS", 0)
+    dense = np.random.default_rng(2).random((6, 1000)) < 0.5
+    dense[0] = False  # nothing seen
+    dense[1] = True  # everything seen
+    dense[2] = False
+    dense[2, [0, 999]] = True  # the first and the last item only
+    seen = sparse.csr_matrix(dense.astype(np.float32))
+    sampler = NegativeSampler(1000, 3, seen)
+    users = torch.arange(6, dtype=torch.int32).repeat_interleave(1000)
+    items = torch.arange(1000).repeat(6)
+    torch.testing.assert_close(sampler._is_seen(users, items), torch.as_tensor(dense.ravel()))

@@ -27,8 +27,10 @@ class InteractionDataset(Dataset):
     """Encoded interactions: user and item indices, optional targets."""
 
     def __init__(self, user, item, y=None):
-        self.user = torch.as_tensor(user, dtype=torch.long)
-        self.item = torch.as_tensor(item, dtype=torch.long)
+        # int32 codes: half the memory of int64 (190 MiB less at 25M rows);
+        # embedding lookups and indexing take them as they are.
+        self.user = torch.as_tensor(user, dtype=torch.int32)
+        self.item = torch.as_tensor(item, dtype=torch.int32)
         self.y = None if y is None else torch.tensor(y, dtype=torch.float32)
 
     def __len__(self):
@@ -69,7 +71,7 @@ class NegativeSampler:
         If given, draws that hit an item the user has seen are redrawn (up to
         a fixed number of rounds), so negatives are unseen items. Seen pairs
         are looked up in a bitmap of the user-item matrix when it takes at
-        most 32 MiB, else by binary search in their sorted keys.
+        most 32 MiB, else by binary search in the user's row of ``seen``.
     device : torch.device
     generator : torch.Generator or None, default=None
         The source of the draws; ``None`` is torch's global RNG.
@@ -80,36 +82,43 @@ class NegativeSampler:
         self.n_negatives = n_negatives
         self.device = device
         self.generator = generator
-        self.seen_keys = None
         self.bitmap = None
         self.any_seen = False
         if seen is not None:
             seen = seen.tocsr()
             seen.sort_indices()
-            # user * n_items + item, sorted since the rows and their indices
-            # are; built in place, one int64 per pair (200 MB at 25M pairs):
-            # torch.repeat_interleave would hold an int64 index as large.
-            keys = np.repeat(
-                np.arange(seen.shape[0], dtype=np.int64) * n_items, np.diff(seen.indptr)
-            )
-            np.add(keys, seen.indices, out=keys)
-            keys = torch.from_numpy(keys)
             n_cells = seen.shape[0] * n_items
             if n_cells <= _BITMAP_MAX_CELLS:
+                rows = np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr))
+                keys = torch.from_numpy(rows * n_items + seen.indices)
                 # Keys are distinct, so adding their bits into bytes is an OR.
                 bitmap = torch.zeros((n_cells + 7) // 8, dtype=torch.int64)
                 bitmap.index_add_(0, keys >> 3, 1 << (keys & 7))
                 self.bitmap = bitmap.to(torch.uint8).to(device)
             else:
-                self.seen_keys = keys.to(device)
-            self.any_seen = len(keys) > 0
+                # Binary search in each user's sorted row of ``seen`` itself,
+                # which holds the pairs already: no copy of them.
+                self.indptr = torch.as_tensor(seen.indptr.astype(np.int64), device=device)
+                self.indices = torch.as_tensor(seen.indices, device=device)
+                longest = int(np.diff(seen.indptr).max(initial=0))
+                self.search_steps = longest.bit_length()
+            self.any_seen = seen.nnz > 0
 
     def _is_seen(self, user, items):
-        query = user * self.n_items + items
         if self.bitmap is not None:
+            query = user.long() * self.n_items + items
             return (self.bitmap[query >> 3].long() >> (query & 7)) & 1 == 1
-        position = torch.searchsorted(self.seen_keys, query).clamp_(max=len(self.seen_keys) - 1)
-        return self.seen_keys[position] == query
+        user = user.long()
+        # Vectorised lower bound of each item in its user's row.
+        low, high = self.indptr[user], self.indptr[user + 1]
+        end, last = high, len(self.indices) - 1
+        for _ in range(self.search_steps):
+            middle = (low + high) // 2
+            active = low < high
+            less = self.indices[middle.clamp(max=last)] < items
+            low = torch.where(active & less, middle + 1, low)
+            high = torch.where(active & ~less, middle, high)
+        return (low < end) & (self.indices[low.clamp(max=last)] == items)
 
     def _draw(self, shape):
         return torch.randint(self.n_items, shape, device=self.device, generator=self.generator)

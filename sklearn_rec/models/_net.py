@@ -354,7 +354,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # validation for both, where no negatives are drawn (so the sampled
         # loss is validated on the quantity it estimates).
         scores = self._unwrapped_module().score_matrix(X["user"], self._training_items())
-        return self.criterion_(scores, X["item"], y_true)
+        return self.criterion_(scores, X["item"].long(), y_true)
 
     def _training_items(self):
         """The items of ``X`` as an index tensor, or ``None`` when they are all items.
