@@ -11,7 +11,7 @@ every row of the tables at every step) and with sparse ones (``sparse=True``:
 ``SparseAdam`` on the rows of the batch). Both are fitted on the first
 ``--compare-rows`` rows (default 1M; the tables, hence the cost of a step,
 are the same as at 25M), and the sparse one on all ``--rows`` (a dense epoch
-at 25M takes about 20 minutes). Reported per fit:
+at 25M takes about 12 minutes). Reported per fit:
 
 - ``fit s``: the wall time of ``fit`` (validation, vocabularies, encoding,
   ``seen_``, initialisation and the epoch);

@@ -60,8 +60,8 @@ class MatrixFactorization(RecommenderNet):
         instead of a dense ``optimizer`` step over every row; the other
         parameters keep ``optimizer``. It pays off when the tables are much
         larger than the rows a batch touches: with 160,000 users and 60,000
-        items a matrix-factorisation epoch on 2 CPU cores is 9.6x faster
-        with ``loss="mse"`` and 5.1x with ``"bpr"``
+        items a matrix-factorisation epoch on 2 CPU cores is 12.9x faster
+        with ``loss="mse"`` and 4.6x with ``"bpr"``
         (``benchmarks/bench_scale.py``); below about 50,000 rows a table,
         and on a GPU, the dense step is cheaper. Not with
         ``loss="softmax"``, whose every step uses every item.
