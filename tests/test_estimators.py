@@ -226,6 +226,13 @@ def test_recommend_matches_brute_force_on_wide_catalogues(n_items):
     np.testing.assert_allclose(got_scores, np.take_along_axis(scores, expected, 1), rtol=1e-5)
 
 
+def test_queries_for_no_ids_return_empty_lists():
+    X, _ = checkerboard(10)
+    est = MatrixFactorization(loss="bpr", max_epochs=1, random_state=0).fit(X)
+    for items, scores in (est.recommend([], n=3), est.similar_items([], n=3)):
+        assert items.shape == scores.shape == (0, 3)
+
+
 def test_topk_rows_equals_torch_topk():
     from sklearn_rec.models._net import _topk_rows
 

@@ -206,15 +206,14 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
-        named_parameters = list(self.get_all_learnable_params())
-        args, kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
+        # Lazy Adam for the tables with sparse gradients, ``optimizer`` for the rest.
         tables = self._sparse_tables()
+        in_tables = {id(table) for table in tables}
+        dense = [(name, p) for name, p in self.get_all_learnable_params() if id(p) not in in_tables]
+        args, kwargs = self.get_params_for_optimizer("optimizer", dense)
         if tables:
-            # Lazy Adam for the tables, the chosen optimizer for the rest.
             adam = {key: kwargs[key] for key in ("betas", "eps") if key in kwargs}
             self.sparse_optimizer_ = torch.optim.SparseAdam(tables, lr=self.lr, **adam)
-            dense = [(name, p) for name, p in named_parameters if id(p) not in map(id, tables)]
-            args, kwargs = self.get_params_for_optimizer("optimizer", dense)
         elif hasattr(self, "sparse_optimizer_"):
             del self.sparse_optimizer_  # refitted with sparse=False (skorch unregisters it)
         # The fused kernels update all parameters in one pass: about 1.3x faster
@@ -568,29 +567,25 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         return self._output(self.forward(dataset)).numpy()
 
     @torch.no_grad()
-    def _chunked_topk(
-        self, rows, score_fn, k, n_columns, pair_cost, mask_fn=None, finish_fn=None, out=False
-    ):
+    def _chunked_topk(self, rows, score_fn, k, n_columns, pair_cost, mask_fn=None, finish_fn=None):
         """Top ``k`` columns of ``score_fn(rows, out)``, computed in chunks of rows.
 
-        With ``out=True`` every chunk's scores are written into one reused
-        buffer, passed as ``out`` (else ``None``): a fresh buffer of this
-        size per chunk costs page faults that doubled the time of a
-        matrix-factorisation ``recommend`` (``benchmarks/bench_recommend.py``).
+        ``score_fn`` writes each chunk's scores into ``out``, one buffer
+        reused for every chunk: a fresh buffer of this size per chunk costs
+        page faults that doubled the time of a matrix-factorisation
+        ``recommend`` (``benchmarks/bench_recommend.py``).
         ``mask_fn(block, scores)`` edits a chunk's scores in place before the
         selection; ``finish_fn(block, best)`` maps the selected scores after it.
         """
         self._set_training(False)
-        chunk = min(len(rows), max(1, self._score_budget // max(1, n_columns * pair_cost)))
-        buffer = torch.empty(chunk, n_columns, device=self.device) if out else None
+        budget_rows = self._score_budget // max(1, n_columns * pair_cost)
+        chunk = max(1, min(len(rows), budget_rows))
+        buffer = torch.empty(chunk, n_columns, device=self.device)
         top = np.empty((len(rows), k), dtype=np.int64)
         values = np.empty((len(rows), k))
         for start in range(0, len(rows), chunk):
             block = rows[start : start + chunk]
-            scores = score_fn(
-                torch.as_tensor(block, device=self.device),
-                None if buffer is None else buffer[: len(block)],
-            )
+            scores = score_fn(torch.as_tensor(block, device=self.device), buffer[: len(block)])
             if mask_fn is not None:
                 mask_fn(block, scores)
             best, index = _topk_rows(scores, k)
@@ -637,7 +632,6 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             self.module_.pair_cost,
             mask_seen if exclude_seen else None,
             finish,
-            out=True,
         )
         return items[top], values
 
@@ -747,4 +741,4 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 torch.as_tensor(block, device=self.device),
             ] = -torch.inf
 
-        return self._chunked_topk(item_codes, score, k, self._n_catalogue(), 1, mask_self, out=True)
+        return self._chunked_topk(item_codes, score, k, self._n_catalogue(), 1, mask_self)
