@@ -133,7 +133,7 @@ class HandLoop:
         self.module.train()
         # Fused, as the estimators' default Adam is.
         self.optimizer = torch.optim.Adam(self.module.parameters(), lr=config.lr, fused=True)
-        self.criterion = LOSSES[config.loss]()
+        self.criterion = LOSSES[config.loss].criterion()
         self.config, self.data, self.n_items = config, data, n_items
         self.target = None if config.loss == "mse" else self._ranking_target()
 

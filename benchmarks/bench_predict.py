@@ -7,7 +7,7 @@ Two measurements on ``--n-rows`` rows (default 10M) of raw *string* ids
 (a) Encoding the user column, in millions of ids per second:
 
     - ``encode``: ``sklearn_rec._encode.encode`` against the vocabulary of
-      ``build_vocabulary`` (built once from the 160,000 ids; its time is
+      ``Vocabulary.from_ids`` (built once from the 160,000 ids; its time is
       printed apart);
     - ``check + encode``: the whole path of a query column,
       ``check_id_column`` (the NaN and mixed-type checks) then ``encode``;
@@ -43,7 +43,7 @@ import pandas as pd
 import torch
 
 from sklearn_rec import MatrixFactorization
-from sklearn_rec._encode import build_vocabulary, check_id_column, encode
+from sklearn_rec._vocabulary import Vocabulary, check_id_column
 
 SEED = 0
 
@@ -65,10 +65,10 @@ def make_ids(prefix, n_ids, n_rows, rng):
 
 
 def bench_encode(user_vocab, users, repeats):
-    index, build_s = best_time(lambda: build_vocabulary(user_vocab), repeats)
+    vocabulary, build_s = best_time(lambda: Vocabulary.from_ids(user_vocab), repeats)
     reference = pd.Index(np.sort(user_vocab))
-    codes, encode_s = best_time(lambda: encode(index, users), repeats)
-    checked, full_s = best_time(lambda: encode(index, check_id_column(users, "user")), repeats)
+    codes, encode_s = best_time(lambda: vocabulary.encode(users), repeats)
+    checked, full_s = best_time(lambda: vocabulary.encode(check_id_column(users, "user")), repeats)
     expected, ref_s = best_time(lambda: reference.get_indexer(users), repeats)
     assert (codes == expected).all() and (checked == expected).all()
     n = len(users)
@@ -115,8 +115,8 @@ def hand_predict(est, user_codes, item_codes):
 
 
 def bench_predict(est, X, repeats):
-    user_codes = torch.as_tensor(encode(est._user_lookup, X["user"].to_numpy()))
-    item_codes = torch.as_tensor(encode(est._item_lookup, X["item"].to_numpy()))
+    user_codes = torch.as_tensor(est._user_vocabulary.encode(X["user"].to_numpy()))
+    item_codes = torch.as_tensor(est._item_vocabulary.encode(X["item"].to_numpy()))
     predicted, predict_s = best_time(lambda: est.predict(X), repeats)
     expected, ref_s = best_time(lambda: hand_predict(est, user_codes, item_codes), repeats)
     np.testing.assert_allclose(predicted, expected, rtol=1e-5, atol=1e-6)
@@ -192,8 +192,8 @@ def main():
     print_table("(b) predict pairs", predicting)
 
     if args.profile:
-        index = est._user_lookup
-        profile(lambda: encode(index, check_id_column(users, "user")), 8)
+        vocabulary = est._user_vocabulary
+        profile(lambda: vocabulary.encode(check_id_column(users, "user")), 8)
         profile(lambda: est.predict(X), 12)
     if args.json:
         with open(args.json, "w") as f:

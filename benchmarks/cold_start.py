@@ -30,8 +30,8 @@ import scipy.sparse as sp
 import torch
 
 from sklearn_rec import MatrixFactorization
-from sklearn_rec._encode import build_vocabulary
 from sklearn_rec._features import FeatureEncoder
+from sklearn_rec._vocabulary import Vocabulary
 from sklearn_rec.datasets import fetch_movielens
 from sklearn_rec.metrics import ndcg_at_k
 from sklearn_rec.metrics._scorer import relevant_items_by_user
@@ -64,8 +64,8 @@ def lightfm_features(table, name, training_ids):
     column per categorical level, standardised numbers, 0/1 indicators as
     they are); ids known only from the table have no identity feature.
     """
-    encoder = FeatureEncoder(table, name, build_vocabulary(training_ids))
-    n_rows, n_trained = len(encoder.vocabulary), len(encoder.vocabulary) - len(encoder.cold_ids)
+    encoder = FeatureEncoder(table, name, Vocabulary.from_ids(training_ids))
+    n_rows, n_trained = len(encoder.vocabulary), encoder.vocabulary.n_fitted
     identity = sp.eye(n_rows, n_trained, format="csr")
     rows, columns = np.nonzero(encoder.codes >= 0)
     levels = sp.csr_matrix(

@@ -1,19 +1,24 @@
-"""RecommenderMixin: what every recommender shares, independent of PyTorch.
+"""RecommenderMixin: the public query API every recommender shares, torch-free.
 
-Input validation, the id vocabularies and the unknown-id policy, ``seen_``,
-the query API (``recommend``, ``similar_items``, ``score``) and the
-scikit-learn tags live here. A concrete estimator supplies the scoring
-kernels (``_topk_items``, ``_topk_similar``) and the rating fallback.
+The query API (``predict``, ``score_items``, ``recommend``,
+``recommend_for_history``, ``similar_items``, ``score``), the unknown-id
+policy and the scikit-learn tags live here; the id vocabularies are
+:class:`~sklearn_rec._vocabulary.Vocabulary` objects and the seen pairs and
+popularity come from :mod:`sklearn_rec._interactions`. A concrete estimator
+implements the abstract hooks of :class:`RecommenderMixin`, which work on
+codes, never on raw ids.
 """
 
+from abc import ABC, abstractmethod
+
 import numpy as np
-from scipy import sparse
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._encode import UNKNOWN, build_vocabulary, check_id_column, encode
 from ._features import FeatureEncoder, check_feature_table
+from ._interactions import item_popularity, most_popular
 from ._validation import check_ids, check_interactions, check_positive_int
+from ._vocabulary import UNKNOWN, Vocabulary, check_id_column
 from .metrics._scorer import make_ranking_scorer
 
 _HANDLE_UNKNOWN = ("error", "fallback")
@@ -41,8 +46,8 @@ def _given_vocabulary(given, param, name, ids):
         values = check_id_column(values, name)
     except (TypeError, ValueError) as error:
         raise type(error)(f"Invalid {param}: {error}") from error
-    vocabulary = build_vocabulary(values)
-    codes = encode(vocabulary, ids)
+    vocabulary = Vocabulary.from_ids(values)
+    codes = vocabulary.encode(ids)
     if (codes == UNKNOWN).any():
         raise _unknown_error(
             name,
@@ -54,8 +59,42 @@ def _given_vocabulary(given, param, name, ids):
     return vocabulary
 
 
-class RecommenderMixin:
-    """Mixin for recommenders over ``(user, item)`` interactions."""
+class RecommenderMixin(ABC):
+    """Mixin for recommenders over ``(user, item)`` interactions.
+
+    A subclass implements the abstract hooks below, and its ``fit`` calls
+    ``_fit_vocabulary`` and sets ``seen_`` (a binary CSR matrix of the
+    training pairs, or ``None`` with ``_item_rows``, the training rows per
+    item). It has the parameters ``handle_unknown``, ``user_ids``,
+    ``item_ids``, ``user_features`` and ``item_features``.
+    """
+
+    # -- hooks of a concrete estimator (codes in, codes out) ---------------------
+
+    @property
+    @abstractmethod
+    def _predicts_ratings(self):
+        """Whether ``predict`` returns ratings; the fallback is then ``_fallback_ratings``."""
+
+    @abstractmethod
+    def _score_pairs(self, user_codes, item_codes):
+        """Scores of known ``(user, item)`` code pairs, on the scale of ``predict``."""
+
+    @abstractmethod
+    def _topk_items(self, user_codes, candidates, k, exclude_seen):
+        """The ``k`` best item codes of ``candidates`` (``None``: all) per user, and scores."""
+
+    @abstractmethod
+    def _topk_similar(self, item_codes, k):
+        """The ``k`` item codes most similar to each item (itself left out), and scores."""
+
+    @abstractmethod
+    def _fold_in_topk(self, history_codes, ratings, candidates, k, exclude_seen):
+        """The ``k`` best item codes for a new user with this history, and scores."""
+
+    @abstractmethod
+    def _fallback_ratings(self, user_codes, item_codes):
+        """Ratings of rows with an unknown user or item (when ``_predicts_ratings``)."""
 
     # -- validation and vocabularies -------------------------------------------
 
@@ -79,34 +118,36 @@ class RecommenderMixin:
         (``cold_users_``), which have features and no id embedding. Items
         alike.
         """
-        for entity, ids in (("user", users), ("item", items)):
-            given = getattr(self, f"{entity}_ids")
-            index = (
-                build_vocabulary(ids)
-                if given is None
-                else _given_vocabulary(given, f"{entity}_ids", entity, ids)
-            )
-            table = check_feature_table(
-                getattr(self, f"{entity}_features", None), f"{entity}_features"
-            )
-            encoder = None if table is None else FeatureEncoder(table, f"{entity}_features", index)
-            lookup = index if encoder is None else encoder.vocabulary
-            setattr(self, f"_{entity}_encoder", encoder)
-            setattr(self, f"_{entity}_lookup", lookup)
-            setattr(self, f"{entity}s_", index.to_numpy())
-            setattr(self, f"n_{entity}s_", len(index))
-            setattr(self, f"cold_{entity}s_", lookup[len(index) :].to_numpy())
-        self._item_ids = self._item_lookup.to_numpy()
+        self._user_vocabulary, self._user_encoder = self._entity_vocabulary(
+            "user", users, self.user_ids, self.user_features
+        )
+        self._item_vocabulary, self._item_encoder = self._entity_vocabulary(
+            "item", items, self.item_ids, self.item_features
+        )
+        self.users_ = self._user_vocabulary.fitted_ids
+        self.n_users_ = self._user_vocabulary.n_fitted
+        self.cold_users_ = self._user_vocabulary.extra_ids
+        self.items_ = self._item_vocabulary.fitted_ids
+        self.n_items_ = self._item_vocabulary.n_fitted
+        self.cold_items_ = self._item_vocabulary.extra_ids
 
-    def _encode_users(self, users):
-        return encode(self._user_lookup, users)
-
-    def _encode_items(self, items):
-        return encode(self._item_lookup, items)
+    @staticmethod
+    def _entity_vocabulary(entity, ids, given, features):
+        """The vocabulary of users (or items) and the encoder of their feature table."""
+        fitted = (
+            Vocabulary.from_ids(ids)
+            if given is None
+            else _given_vocabulary(given, f"{entity}_ids", entity, ids)
+        )
+        table = check_feature_table(features, f"{entity}_features")
+        if table is None:
+            return fitted, None
+        encoder = FeatureEncoder(table, f"{entity}_features", fitted)
+        return encoder.vocabulary, encoder
 
     def _n_catalogue(self):
         """Items that can be recommended: those of ``X``, then those known from features."""
-        return len(self._item_ids)
+        return len(self._item_vocabulary)
 
     def _check_known(self, name, ids, codes, *, always=None):
         """Raise for unknown ids unless ``handle_unknown="fallback"``.
@@ -117,23 +158,12 @@ class RecommenderMixin:
         if (always or self.handle_unknown == "error") and (codes == UNKNOWN).any():
             raise _unknown_error(name, ids, codes, always or _FALLBACK_HINT)
 
-    @staticmethod
-    def _interaction_matrix(user_codes, item_codes, shape):
-        """Binary CSR matrix with a 1 at each distinct (user, item) pair."""
-        # int32 coordinates give int32 indices (8 bytes a pair instead of 12
-        # with the float32 data), and building on bool data keeps the
-        # conversion's copies small: its peak is at 25M rows 350 MB, not 480.
-        index = np.int32 if max(shape) <= np.iinfo(np.int32).max else np.int64
-        coordinates = (user_codes.astype(index, copy=False), item_codes.astype(index, copy=False))
-        ones = np.ones(len(user_codes), dtype=bool)
-        matrix = sparse.csr_matrix((ones, coordinates), shape=shape)
-        del coordinates, ones
-        matrix.sum_duplicates()
-        return matrix.astype(np.float32)
-
     def _score_ids(self, users, items):
         """Scores of raw ``(user, item)`` pairs under the unknown-id policy."""
-        user_codes, item_codes = self._encode_users(users), self._encode_items(items)
+        user_codes, item_codes = (
+            self._user_vocabulary.encode(users),
+            self._item_vocabulary.encode(items),
+        )
         self._check_known("user", users, user_codes)
         self._check_known("item", items, item_codes)
         known = (user_codes != UNKNOWN) & (item_codes != UNKNOWN)
@@ -147,12 +177,7 @@ class RecommenderMixin:
 
     def _item_popularity(self):
         """Training users per item (rows, with ``store_seen=False``); 0 for items from features."""
-        popularity = np.zeros(self._n_catalogue())
-        if self.seen_ is None:
-            popularity[: self.n_items_] = self._item_rows
-        else:
-            popularity[: self.n_items_] = np.asarray(self.seen_.sum(axis=0)).ravel()
-        return popularity
+        return item_popularity(self.seen_, self._item_rows, self._n_catalogue())
 
     def _check_seen_stored(self, what):
         """Raise if ``what`` needs the seen pairs and the model did not store them."""
@@ -171,7 +196,7 @@ class RecommenderMixin:
         estimator; ranking losses to item popularity, scaled to ``[0, 1]``
         (``0`` for unknown items).
         """
-        if self.loss == "mse":
+        if self._predicts_ratings:
             return self._fallback_ratings(user_codes, item_codes)
         popularity = self._item_popularity()
         scores = np.zeros(len(item_codes))
@@ -266,7 +291,7 @@ class RecommenderMixin:
             raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
         if exclude_seen:
             self._check_seen_stored("exclude_seen=True")
-        user_codes = self._encode_users(users)
+        user_codes = self._user_vocabulary.encode(users)
         self._check_known("user", users, user_codes)
         candidates = self._candidate_codes(items, exclude_items)
         width = min(n, self._n_catalogue() if candidates is None else len(candidates))
@@ -280,7 +305,7 @@ class RecommenderMixin:
             )
         if not known.all() and width:
             codes[~known], scores[~known] = self._popular_items(candidates, width)
-        return self._item_ids[codes], scores
+        return self._item_vocabulary.ids[codes], scores
 
     def recommend_for_history(
         self, history, n=10, *, ratings=None, exclude_seen=True, items=None, exclude_items=None
@@ -346,7 +371,7 @@ class RecommenderMixin:
         n = check_positive_int(n, "n")
         if not isinstance(exclude_seen, bool):
             raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
-        history_codes = self._encode_items(history)
+        history_codes = self._item_vocabulary.encode(history)
         self._check_known(
             "item",
             history,
@@ -358,12 +383,12 @@ class RecommenderMixin:
         width = min(n, self._n_catalogue() if candidates is None else len(candidates))
         if width == 0:
             empty = np.empty((1, 0))
-            return self._item_ids[empty.astype(np.int64)], empty
+            return self._item_vocabulary.ids[empty.astype(np.int64)], empty
         codes, scores = self._fold_in_topk(history_codes, ratings, candidates, width, exclude_seen)
-        return self._item_ids[codes][np.newaxis], scores[np.newaxis]
+        return self._item_vocabulary.ids[codes][np.newaxis], scores[np.newaxis]
 
     def _check_history_ratings(self, ratings, n_history):
-        if self.loss != "mse":
+        if not self._predicts_ratings:
             if ratings is not None:
                 raise ValueError(
                     f"ratings must be None for loss={self.loss!r}: every history item is a "
@@ -390,24 +415,20 @@ class RecommenderMixin:
         candidates = None
         if items is not None:
             items = check_ids(items, "items")
-            candidates = self._encode_items(items)
+            candidates = self._item_vocabulary.encode(items)
             self._check_known("item", items, candidates, always="Candidate items must be known.")
             candidates = np.unique(candidates)
         if exclude_items is not None:
-            excluded = self._encode_items(check_ids(exclude_items, "exclude_items"))
+            excluded = self._item_vocabulary.encode(check_ids(exclude_items, "exclude_items"))
             if candidates is None:
                 candidates = np.arange(self._n_catalogue())
             candidates = np.setdiff1d(candidates, excluded[excluded != UNKNOWN])
         return candidates
 
     def _popular_items(self, candidates, width):
-        popularity = self._item_popularity()
         if candidates is None:
             candidates = np.arange(self._n_catalogue())
-        order = np.argsort(-popularity[candidates], kind="stable")[:width]
-        top = candidates[order]
-        scores = popularity[top] / max(popularity.max(), 1.0)
-        return top, scores
+        return most_popular(self._item_popularity(), candidates, width)
 
     def similar_items(self, items, n=10):
         """The ``n`` items most similar to each given item.
@@ -431,14 +452,14 @@ class RecommenderMixin:
         check_is_fitted(self)
         items = check_ids(items, "items")
         n = check_positive_int(n, "n")
-        codes = self._encode_items(items)
+        codes = self._item_vocabulary.encode(items)
         self._check_known("item", items, codes, always="Only known items have embeddings.")
         width = min(n, self._n_catalogue() - 1)
         if width == 0:
             empty = np.empty((len(items), 0))
-            return self._item_ids[empty.astype(np.int64)], empty
+            return self._item_vocabulary.ids[empty.astype(np.int64)], empty
         top, scores = self._topk_similar(codes, width)
-        return self._item_ids[top], scores
+        return self._item_vocabulary.ids[top], scores
 
     def score(self, X, y=None):
         """NDCG@10 of the recommendations for the users of ``X``.
@@ -476,8 +497,8 @@ class RecommenderMixin:
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
-        tags.target_tags.required = self.loss == "mse"
-        if self.loss != "mse":
+        tags.target_tags.required = self._predicts_ratings
+        if not self._predicts_ratings:
             # Ranking losses take 0/1 labels (or no y): the tag that makes
             # scikit-learn's checks pass binary targets.
             tags.classifier_tags = ClassifierTags(multi_class=False)

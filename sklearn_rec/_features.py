@@ -12,7 +12,7 @@ columns as they are), ``0`` for a missing value.
 import numpy as np
 import pandas as pd
 
-from ._encode import build_vocabulary, encode
+from ._vocabulary import Vocabulary
 
 
 def _kind(column, name, values):
@@ -70,20 +70,24 @@ class FeatureEncoder:
         A table validated by :func:`check_feature_table`.
     name : str
         The parameter it came from, for error messages.
-    vocabulary : pandas.Index
-        The training ids (sorted).
+    vocabulary : Vocabulary
+        The training ids.
+
+    Attributes
+    ----------
+    vocabulary : Vocabulary
+        The training ids, then the ids found only in the table.
     """
 
     def __init__(self, table, name, vocabulary):
-        in_training = vocabulary.get_indexer(table.index) >= 0
+        in_training = vocabulary.encode(table.index) >= 0
         if not in_training.any():
             raise ValueError(
                 f"None of the ids of {name} is an id of X (index dtype {table.index.dtype}, "
-                f"ids dtype {vocabulary.dtype}): the table must be indexed by the ids of X."
+                f"ids dtype {vocabulary.index.dtype}): the table must be indexed by the ids of X."
             )
-        self.cold_ids = build_vocabulary(table.index[~in_training])
-        self.vocabulary = vocabulary.append(self.cold_ids)
-        rows = table.reindex(self.vocabulary)
+        self.vocabulary = vocabulary.extended(Vocabulary.from_ids(table.index[~in_training]))
+        rows = table.reindex(self.vocabulary.index)
         training_rows = rows.iloc[: len(vocabulary)]
         self.categorical = [c for c in table.columns if _kind(c, name, table[c]) == "categorical"]
         self.numeric = [c for c in table.columns if c not in self.categorical]
@@ -92,8 +96,8 @@ class FeatureEncoder:
         # only on cold ids would keep its random initial embedding.
         codes, offset = [], 0
         for column in self.categorical:
-            levels = build_vocabulary(training_rows[column].dropna().to_numpy(dtype=object))
-            column_codes = encode(levels, rows[column].to_numpy(dtype=object))
+            levels = Vocabulary.from_ids(training_rows[column].dropna().to_numpy(dtype=object))
+            column_codes = levels.encode(rows[column].to_numpy(dtype=object))
             codes.append(np.where(column_codes >= 0, column_codes + offset, -1))
             offset += len(levels)
         self.n_levels = offset

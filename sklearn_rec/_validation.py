@@ -8,7 +8,7 @@ from scipy import sparse
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.validation import _num_samples, assert_all_finite
 
-from ._encode import check_id_column
+from ._vocabulary import check_id_column
 
 
 def check_interactions(X):

@@ -5,6 +5,7 @@ import torch
 from scipy import sparse
 
 from sklearn_rec.models._data import InteractionDataset, InteractionIterator, NegativeSampler
+from sklearn_rec.models._losses import LOSSES
 
 
 def test_unseen_sampling_avoids_seen_items():
@@ -47,10 +48,10 @@ def test_iterator_covers_every_row_once_per_epoch():
 def test_iterator_with_negatives_and_targets():
     dataset = InteractionDataset(np.arange(6), np.zeros(6))
     sampler = NegativeSampler(5, 2)
-    X, y = next(iter(InteractionIterator(dataset, 6, sampler=sampler, loss="bce")))
+    X, y = next(iter(InteractionIterator(dataset, 6, sampler=sampler, loss=LOSSES["bce"])))
     assert X["item"].shape == (6, 3) and (X["item"][:, 0] == 0).all()
     torch.testing.assert_close(y, torch.tensor([[1.0, 0.0, 0.0]] * 6))
-    X, y = next(iter(InteractionIterator(dataset, 6, sampler=sampler, loss="bpr")))
+    X, y = next(iter(InteractionIterator(dataset, 6, sampler=sampler, loss=LOSSES["bpr"])))
     torch.testing.assert_close(y, torch.ones(6))
 
 

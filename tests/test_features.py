@@ -100,7 +100,7 @@ def test_unseen_levels_and_missing_values_contribute_nothing():
     features.loc[20, "parity"] = "neither"  # only a cold user has it: no embedding
     features.loc[20, "size"] = np.nan
     model = _mf(user_features=features).fit(X)
-    code = torch.as_tensor(model._encode_users(np.array([20])))
+    code = torch.as_tensor(model._user_vocabulary.encode(np.array([20])))
     vector = model.module_.user_factors(code)
     np.testing.assert_array_equal(vector.detach().numpy(), 0.0)
 
@@ -186,12 +186,13 @@ def test_movielens_tables_work_as_they_are(movielens_home):
 
 def test_indicator_columns_are_not_standardised():
     from sklearn_rec._features import FeatureEncoder
+    from sklearn_rec._vocabulary import Vocabulary
 
     rare = np.zeros(len(IDS))
     rare[[3, 21]] = 1.0
     table = pd.DataFrame({"rare": rare, "size": IDS * 1.0}, index=IDS)
     table.loc[4, "rare"] = np.nan
-    encoder = FeatureEncoder(table, "item_features", pd.Index(np.arange(20)))
+    encoder = FeatureEncoder(table, "item_features", Vocabulary.from_ids(np.arange(20)))
     # A 0/1 column keeps its values (a missing one is 0); standardising it
     # would turn the one training row that has it into more than 4.
     np.testing.assert_array_equal(encoder.values[:, 0], rare)

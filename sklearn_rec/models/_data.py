@@ -12,8 +12,6 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
-from ._losses import PAIRED_LOSSES
-
 # Rejection rounds for "unseen" negative sampling. A user who has seen a
 # fraction f of the catalogue keeps a seen item with probability f ** (1 + 10).
 _MAX_REJECTION_ROUNDS = 10
@@ -147,7 +145,7 @@ class InteractionIterator:
     ``X_batch`` is ``{"user": (B,), "item": (B,) or (B, 1 + n_negatives)}``.
     With a sampler, column 0 of ``item`` is the observed item and the rest
     are sampled negatives, and ``y_batch`` is the target of the loss
-    (``loss_target``); without one, ``y_batch`` is the observed target.
+    (``loss.batch_target``); without one, ``y_batch`` is the observed target.
 
     With ``num_replicas > 1`` (data-parallel training, one process per
     replica) the iterator yields only the share of replica ``rank``: every
@@ -211,14 +209,4 @@ class InteractionIterator:
                 continue
             negatives = self.sampler(user)
             items = torch.cat([item.unsqueeze(1), negatives], dim=1)
-            yield {"user": user, "item": items}, loss_target(self.loss, y, negatives.shape, user)
-
-
-def loss_target(loss, y, negatives_shape, user):
-    """The target tensor a ranking loss expects for one batch."""
-    positive = torch.ones(len(user), device=user.device) if y is None else y
-    if loss in PAIRED_LOSSES:
-        return positive
-    return torch.cat(
-        [positive.unsqueeze(1), user.new_zeros(negatives_shape, dtype=torch.float32)], dim=1
-    )
+            yield {"user": user, "item": items}, self.loss.batch_target(y, negatives.shape, user)

@@ -1,5 +1,17 @@
-"""Training losses. Each takes the module's raw scores and the batch target."""
+"""Training losses: one object per loss, holding everything that depends on it.
 
+A :class:`Loss` says what the estimators need to know of a loss: its
+criterion (an ``nn.Module`` over the module's raw scores), whether it trains
+against sampled negatives and what target a batch then carries, how raw
+scores map to ``predict``'s scale, the fold-in objective of one new user, and
+whether it predicts ratings (which decides the unknown-id fallback and whether
+``y`` is required). Nothing outside this module tests the name of a loss.
+
+To add a loss: write its criterion, subclass :class:`Loss`, and register an
+instance in ``LOSSES``.
+"""
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -58,21 +70,163 @@ class SoftmaxLoss(nn.Module):
         return (losses * weight).sum() / weight.sum().clamp(min=1.0)
 
 
-LOSSES = {
-    "mse": MSELoss,
-    "bce": SampledBCELoss,
-    "bpr": BPRLoss,
-    "softmax": SoftmaxLoss,
-    "sampled_softmax": SoftmaxLoss,
-}
-# Losses trained against items the user did not interact with.
-SAMPLED_LOSSES = ("bce", "bpr", "sampled_softmax")
-# Sampled losses that compare each positive with its negatives: they need at
-# least one negative, and their target is one label per row.
-PAIRED_LOSSES = ("bpr", "sampled_softmax")
-SOFTMAX_LOSSES = ("softmax", "sampled_softmax")
-
-
 def positive_column(n_rows, device):
     """Column 0 of every row: where the iterator puts the observed item."""
     return torch.zeros(n_rows, dtype=torch.long, device=device)
+
+
+class Loss:
+    """What the estimators need to know of one training loss.
+
+    Attributes
+    ----------
+    name : str
+        The value of the estimators' ``loss`` parameter.
+    criterion : type
+        The ``nn.Module`` class computing the loss from raw scores.
+    ratings : bool
+        ``y`` holds ratings (required); ``predict`` returns ratings and the
+        unknown-id fallback is the estimator's rating baseline. Otherwise
+        ``y`` holds optional 0/1 labels and the fallback is popularity.
+    samples_negatives : bool
+        Each positive is trained against items sampled per batch.
+    paired : bool
+        Each positive is compared with its own negatives: at least one is
+        needed, and the batch target is one label per row.
+    full_catalogue : bool
+        Every item takes part in every example (its gradients are dense).
+    default_weight_decay : float
+        The L2 penalty :class:`MatrixFactorization` uses with this loss when
+        ``weight_decay=None``.
+    """
+
+    name = None
+    criterion = None
+    ratings = False
+    samples_negatives = False
+    paired = False
+    full_catalogue = False
+    default_weight_decay = 0.01
+
+    def link(self, scores):
+        """Raw module scores on the scale of ``predict``."""
+        return scores
+
+    def batch_target(self, y, negatives_shape, user):
+        """The target of a batch with sampled negatives: column 0 the labels, then zeros."""
+        positive = torch.ones(len(user), device=user.device) if y is None else y
+        if self.paired:
+            return positive
+        return torch.cat(
+            [positive.unsqueeze(1), user.new_zeros(negatives_shape, dtype=torch.float32)], dim=1
+        )
+
+    def value(self, criterion, y_pred, y_true, batch, catalogue_scores):
+        """The loss of one batch.
+
+        ``batch`` is the batch's ``{"user", "item"}``; ``catalogue_scores(users)``
+        returns the raw scores of those users over the trained catalogue.
+        """
+        if y_true is None:
+            y_true = torch.ones_like(y_pred)
+        return criterion(y_pred, y_true)
+
+    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
+        """The training loss of one user's examples, sampled negatives in expectation.
+
+        ``scores`` are the user's raw scores over the catalogue, ``history``
+        the items of the user's examples (one per example), ``target`` their
+        ratings (or ``None``). A sampled negative is a uniform draw from
+        ``negatives``, so each term over ``n_negatives`` draws is replaced by
+        its mean over that pool: the objective is deterministic. ``n_items``
+        is the number of trained items (the full softmax's competitors).
+        """
+        raise NotImplementedError
+
+
+class SquaredError(Loss):
+    name = "mse"
+    criterion = MSELoss
+    ratings = True
+    default_weight_decay = 0.1
+
+    def value(self, criterion, y_pred, y_true, batch, catalogue_scores):
+        return criterion(y_pred, y_true)
+
+    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
+        return (target - scores[history]).pow(2).sum()
+
+
+class BinaryCrossEntropy(Loss):
+    name = "bce"
+    criterion = SampledBCELoss
+    samples_negatives = True
+
+    def link(self, scores):
+        return torch.sigmoid(scores)
+
+    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
+        # SampledBCELoss averages each row over its 1 + n_negatives columns.
+        pool = scores[negatives]
+        positive = scores[history]
+        expected = F.softplus(-positive) + n_negatives * F.softplus(pool).mean()
+        return (expected / (1 + n_negatives)).sum()
+
+
+class BayesianPersonalisedRanking(Loss):
+    name = "bpr"
+    criterion = BPRLoss
+    samples_negatives = True
+    paired = True
+
+    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
+        pool = scores[negatives]
+        return -F.logsigmoid(scores[history].unsqueeze(1) - pool.unsqueeze(0)).mean(1).sum()
+
+
+class Softmax(Loss):
+    name = "softmax"
+    criterion = SoftmaxLoss
+    full_catalogue = True
+    default_weight_decay = 0.1
+
+    def value(self, criterion, y_pred, y_true, batch, catalogue_scores):
+        if y_true is None:
+            y_true = torch.ones_like(y_pred)
+        if y_pred.dim() == 2:  # sampled: the observed item is column 0
+            return criterion(y_pred, positive_column(len(y_pred), y_pred.device), y_true)
+        # The whole catalogue competes: in training for "softmax", and in
+        # validation for both, where no negatives are drawn (so the sampled
+        # loss is validated on the quantity it estimates).
+        return criterion(catalogue_scores(batch["user"]), batch["item"].long(), y_true)
+
+    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
+        return (torch.logsumexp(scores[:n_items], 0) - scores[history]).sum()
+
+
+class SampledSoftmax(Softmax):
+    name = "sampled_softmax"
+    samples_negatives = True
+    paired = True
+    full_catalogue = False
+    default_weight_decay = 0.01
+
+    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
+        # log(e^s + sum_k e^{s_k}), with the sum over the n_negatives draws
+        # replaced by n_negatives times its mean.
+        pool = scores[negatives]
+        positive = scores[history]
+        log_negatives = np.log(n_negatives) + torch.logsumexp(pool, 0) - np.log(len(pool))
+        return (torch.logaddexp(positive, log_negatives) - positive).sum()
+
+
+LOSSES = {
+    loss.name: loss
+    for loss in (
+        SquaredError(),
+        BinaryCrossEntropy(),
+        BayesianPersonalisedRanking(),
+        Softmax(),
+        SampledSoftmax(),
+    )
+}

@@ -3,12 +3,15 @@
 import numpy as np
 import torch
 
-from .._encode import UNKNOWN
+from .._docs import fill_doc
 from .._validation import check_positive_int
+from .._vocabulary import UNKNOWN
+from ._fold_in import ridge_fold_in
 from ._net import RecommenderNet
 from .modules import MatrixFactorizationModule
 
 
+@fill_doc
 class MatrixFactorization(RecommenderNet):
     """Biased matrix factorization trained with PyTorch.
 
@@ -32,9 +35,7 @@ class MatrixFactorization(RecommenderNet):
         costs ``batch_size * n_items`` scores per batch); it gives the best
         top-n lists on MovieLens (see ``benchmarks/README.md``). Both softmax
         losses ignore rows labelled 0.
-    n_negatives : int, default=4
-        Sampled negatives per positive row (``"bce"``, ``"bpr"``,
-        ``"sampled_softmax"``).
+    {{n_negatives}}
     negative_sampling : {"unseen", "uniform"}, default="unseen"
         ``"unseen"`` draws uniformly among the items the user did not
         interact with (rejection sampling); ``"uniform"`` draws from the
@@ -51,22 +52,9 @@ class MatrixFactorization(RecommenderNet):
         for the others (what worked best on MovieLens-100K among 1e-4 to 0.4).
     lr : float, default=0.01
         Learning rate.
-    optimizer : torch optimizer class, default=torch.optim.Adam
-        Its other arguments are routed with ``optimizer__*``.
-    sparse : bool, default=False
-        Train the embedding tables with sparse gradients: each step updates
-        only the rows of its batch, with :class:`torch.optim.SparseAdam`
-        (``lr``, and ``optimizer__betas`` / ``optimizer__eps`` when given),
-        instead of a dense ``optimizer`` step over every row; the other
-        parameters keep ``optimizer``. It pays off when the tables are much
-        larger than the rows a batch touches: with 160,000 users and 60,000
-        items a matrix-factorisation epoch on 2 CPU cores is 12.9x faster
-        with ``loss="mse"`` and 4.6x with ``"bpr"``
-        (``benchmarks/bench_scale.py``); below about 50,000 rows a table,
-        and on a GPU, the dense step is cheaper. Not with
-        ``loss="softmax"``, whose every step uses every item.
-    max_epochs : int, default=20
-        Passes over the training data.
+    {{optimizer}}
+    {{sparse}}
+    {{max_epochs}}
     batch_size : int, default=1024
         Rows per batch (each with its sampled negatives).
     handle_unknown : {"error", "fallback"}, default="error"
@@ -91,10 +79,7 @@ class MatrixFactorization(RecommenderNet):
         keeps what it learned from it. Numeric columns of only 0 and 1
         (indicators) are not standardised, and the feature part is scaled by
         ``feature_scale``.
-    item_features : DataFrame or None, default=None
-        Side features of items, as ``user_features``. Items found only in the
-        table (``cold_items_``) are part of the catalogue that ``recommend``
-        ranks and are never drawn as negatives in training.
+    {{item_features}}
     feature_scale : float, default=0.3
         Multiplier of the feature part of a representation (with
         ``user_features`` or ``item_features``; no effect otherwise), which
@@ -108,14 +93,7 @@ class MatrixFactorization(RecommenderNet):
         to 0.580 for held-out users and from 0.255 to 0.258 on a per-user
         holdout (0.260 without features); smaller values help held-out users
         a little more and new items against the whole catalogue less.
-    user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
-        Every user (item) id the model will know, listed up front; ``fit``
-        then builds the model for all of them and the rows of ``X`` must use
-        only these ids (a ``ValueError`` names the others). ``None`` learns
-        the ids from ``fit``'s ``X``. Giving them lets ``partial_fit`` train
-        chunk by chunk on data that does not fit in memory, where the first
-        chunk cannot hold every id (see :ref:`scaling`); ids listed but
-        absent from the training rows keep their initial embeddings.
+    {{user_ids}}
     store_seen : bool, default=True
         Keep the distinct ``(user, item)`` pairs of the training data in
         ``seen_``. It grows with the data (8 bytes per distinct pair, more
@@ -132,44 +110,27 @@ class MatrixFactorization(RecommenderNet):
         sampled loss (use ``"uniform"``). The popularity of the
         ``handle_unknown="fallback"`` scores and lists is then the number of
         training rows per item instead of the number of users.
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks (``callbacks__*`` routes their parameters).
-        ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
-        batches of each epoch, in a terminal or a notebook, for long fits.
+    {{callbacks}}
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and negative sampling. The same
         integer gives identical models; torch's global RNG is left as it was.
-    device : str or torch.device, default="cpu"
-        Where the model trains and scores, e.g. ``"cuda"``. A model fitted on
-        a GPU unpickles on a machine without one: its tensors load on the CPU
-        and ``device`` becomes ``"cpu"`` (see :meth:`trim_for_prediction`).
-    verbose : int, default=0
-        ``1`` prints skorch's table of losses per epoch.
-    **kwargs
-        skorch's prefix-routed parameters: ``optimizer__*``, ``module__*``,
-        ``criterion__*``, ``callbacks__*``, ``iterator_train__*``,
-        ``iterator_valid__*``.
+    {{device}}
+    {{verbose}}
+    {{kwargs}}
 
     Attributes
     ----------
     users_ : ndarray of shape (``n_users_``,)
         The raw user ids seen in ``fit``, sorted; row ``u`` of the model is
         ``users_[u]``.
-    items_ : ndarray of shape (``n_items_``,)
-        The raw item ids, sorted.
-    n_users_, n_items_ : int
-    seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``) or None
-        1 where the user interacted with the item in the training data;
-        ``None`` with ``store_seen=False``.
-    cold_users_, cold_items_ : ndarray
-        The raw ids found only in ``user_features`` (``item_features``),
-        sorted: served from their features alone. Empty without features.
+    {{items_}}
+    {{n_users_}}
+    {{seen_}}
+    {{cold_users_}}
     module_ : MatrixFactorizationModule
         The trained PyTorch module.
-    history_ : skorch.History
-        Losses and timings per epoch and batch.
-    n_features_in_ : int
-        Number of columns of ``X`` in ``fit``.
+    {{history_}}
+    {{n_features_in_}}
 
     See Also
     --------
@@ -250,6 +211,10 @@ class MatrixFactorization(RecommenderNet):
         optimizer=torch.optim.Adam,
         sparse=False,
         max_epochs=20,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
         batch_size=1024,
         handle_unknown="error",
         user_features=None,
@@ -273,6 +238,10 @@ class MatrixFactorization(RecommenderNet):
         self.optimizer = optimizer
         self.sparse = sparse
         self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.batch_size = batch_size
         self.handle_unknown = handle_unknown
         self.user_features = user_features
@@ -289,7 +258,7 @@ class MatrixFactorization(RecommenderNet):
 
     def _weight_decay(self):
         if self.weight_decay is None:
-            return 0.1 if self.loss in ("mse", "softmax") else 0.01
+            return self._loss.default_weight_decay
         return self.weight_decay
 
     def _check_module_params(self):
@@ -298,28 +267,19 @@ class MatrixFactorization(RecommenderNet):
     def _module_params(self):
         return {
             "n_factors": self.n_factors,
-            "global_bias": self._y_mean if self.loss == "mse" else 0.0,
+            "global_bias": self._y_mean if self._loss.ratings else 0.0,
         }
 
     def _fold_in(self, history_codes, ratings):
-        if self.loss != "mse":
+        if not self._loss.ratings:
             return super()._fold_in(history_codes, ratings)
-        # The ridge regression of the Notes, in float64: the normal equations
-        # square the condition number.
-        module = self.module_
-        with torch.no_grad():
-            history = torch.as_tensor(history_codes, device=self.device)
-            mu, _, item_bias = module.rating_baseline()
-            design = torch.cat(
-                [module.item_factors(history), torch.ones(len(history), 1, device=self.device)],
-                dim=1,
-            ).double()
-            target = torch.as_tensor(ratings, device=self.device) - (mu + item_bias[history])
-            penalty = len(history_codes) * self._weight_decay()
-            gram = design.T @ design + penalty * torch.eye(design.shape[1], device=self.device)
-            solution = torch.linalg.pinv(gram, hermitian=True) @ (design.T @ target.double())
-            solution = solution.to(module.item_factors.weight.dtype)
-        return [solution[:-1], solution[-1:]]
+        return ridge_fold_in(
+            self.module_,
+            history_codes,
+            ratings,
+            weight_decay=self._weight_decay(),
+            device=self.device,
+        )
 
     def _fallback_ratings(self, user_codes, item_codes):
         mu, user_bias, item_bias = (

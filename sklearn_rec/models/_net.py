@@ -22,7 +22,6 @@ from contextlib import contextmanager
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -32,7 +31,7 @@ from skorch.history import History
 from skorch.utils import is_dataset
 
 from .._base import _HANDLE_UNKNOWN, RecommenderMixin, _unknown_error
-from .._encode import UNKNOWN
+from .._interactions import add_interactions, interaction_matrix
 from .._validation import (
     check_interactions,
     check_option,
@@ -40,46 +39,15 @@ from .._validation import (
     check_real,
     check_target,
 )
+from .._vocabulary import UNKNOWN
 from ._data import InteractionDataset, InteractionIterator, NegativeSampler
-from ._losses import LOSSES, PAIRED_LOSSES, SAMPLED_LOSSES, SOFTMAX_LOSSES, positive_column
+from ._early_stopping import AUTO_MIN_ROWS, ValidationMonitor, holdout
+from ._fold_in import fold_in, negative_pool, top_items_for_state
+from ._losses import LOSSES
+from ._topk import top_items, top_similar
 
 _NEGATIVE_SAMPLING = ("unseen", "uniform")
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
-
-
-# Columns per block in the first stage of ``_topk_rows``.
-_TOPK_BLOCK = 64
-
-
-def _topk_rows(scores, k, block=_TOPK_BLOCK):
-    """``torch.topk(scores, k, dim=1)`` in two stages, exact up to ties.
-
-    The ``k`` best scores of a row lie in the ``k`` blocks of ``block``
-    consecutive columns with the largest maxima: a block outside those has
-    ``k`` blocks above it, hence ``k`` better scores. So one reduction finds
-    the block maxima, a top-k over them picks the blocks, and a top-k over
-    their ``k * block`` columns finishes. On a 60,000-item catalogue the
-    selection costs about a third of a plain top-k over every column.
-    Padding columns of a short last block count as ``-inf``; a row with
-    fewer than ``k`` finite scores may then return any valid columns at its
-    ``-inf`` positions, as ``torch.topk`` does.
-    """
-    n_columns = scores.shape[1]
-    if 4 * k * block > n_columns:
-        return torch.topk(scores, k, dim=1)
-    n_full = n_columns // block
-    maxima = scores[:, : n_full * block].unflatten(1, (n_full, block)).amax(2)
-    if n_full * block < n_columns:
-        tail = scores[:, n_full * block :].amax(1, keepdim=True)
-        maxima = torch.cat([maxima, tail], dim=1)
-    blocks = torch.topk(maxima, k, dim=1, sorted=False).indices
-    offsets = torch.arange(block, device=scores.device)
-    columns = (blocks.unsqueeze(2) * block + offsets).flatten(1)
-    padding = columns >= n_columns
-    columns.masked_fill_(padding, n_columns - 1)
-    values = scores.gather(1, columns).masked_fill_(padding, -torch.inf)
-    best, index = torch.topk(values, k, dim=1)
-    return best, columns.gather(1, index)
 
 
 class RecommenderNet(RecommenderMixin, NeuralNet):
@@ -145,13 +113,26 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         check_option(self.loss, "loss", LOSSES)
         check_option(self.handle_unknown, "handle_unknown", _HANDLE_UNKNOWN)
         check_option(self.negative_sampling, "negative_sampling", _NEGATIVE_SAMPLING)
-        check_positive_int(
-            self.n_negatives, "n_negatives", minimum=1 if self.loss in PAIRED_LOSSES else 0
-        )
+        loss = self._loss
+        check_positive_int(self.n_negatives, "n_negatives", minimum=1 if loss.paired else 0)
         check_real(self.lr, "lr", low=0)
         check_real(self._weight_decay(), "weight_decay", low=0)
         check_real(self.feature_scale, "feature_scale", low=0, include_low=False)
         check_positive_int(self.max_epochs, "max_epochs", minimum=0)
+        if not (self.early_stopping == "auto" or isinstance(self.early_stopping, bool)):
+            raise ValueError(
+                f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}."
+            )
+        check_real(
+            self.validation_fraction,
+            "validation_fraction",
+            low=0,
+            high=1,
+            include_low=False,
+            include_high=False,
+        )
+        check_positive_int(self.n_iter_no_change, "n_iter_no_change")
+        check_real(self.tol, "tol", low=0)
         if self.batch_size != -1:
             check_positive_int(self.batch_size, "batch_size")
         check_random_state(self.random_state)
@@ -162,7 +143,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         if (
             not self.store_seen
             and self.negative_sampling == "unseen"
-            and self.loss in SAMPLED_LOSSES
+            and loss.samples_negatives
             and self.n_negatives
         ):
             raise ValueError(
@@ -170,13 +151,22 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 f"store_seen=False does not keep (loss={self.loss!r} samples negatives). Set "
                 'negative_sampling="uniform", or store_seen=True.'
             )
-        if self.sparse and self.loss == "softmax":
+        if self.sparse and loss.full_catalogue:
             raise ValueError(
-                'sparse=True does not work with loss="softmax": every step of a full '
+                f'sparse=True does not work with loss="{self.loss}": every step of a full '
                 "softmax uses every item, so the item gradients are dense. Use "
                 'loss="sampled_softmax", or sparse=False.'
             )
         self._check_module_params()
+
+    @property
+    def _loss(self):
+        """The :class:`~sklearn_rec.models._losses.Loss` named by ``loss``."""
+        return LOSSES[self.loss]
+
+    @property
+    def _predicts_ratings(self):
+        return self.loss in LOSSES and self._loss.ratings
 
     def _weight_decay(self):
         """The L2 penalty in force (subclasses may resolve a default)."""
@@ -245,7 +235,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             getattr(self, name + "_").step()
 
     def initialize_criterion(self):
-        self.criterion_ = LOSSES[self.loss](**self.get_params_for("criterion"))
+        self.criterion_ = self._loss.criterion(**self.get_params_for("criterion"))
         return self
 
     def get_dataset(self, X, y=None):
@@ -254,11 +244,14 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             return X
         users, items = self._validate_X(X)
         return self._encoded_dataset(
-            users, items, check_target(y, len(users), binary=self.loss != "mse")
+            users, items, check_target(y, len(users), binary=not self._loss.ratings)
         )
 
     def _encoded_dataset(self, users, items, y):
-        user_codes, item_codes = self._encode_users(users), self._encode_items(items)
+        user_codes, item_codes = (
+            self._user_vocabulary.encode(users),
+            self._item_vocabulary.encode(items),
+        )
         # Ids known from the feature tables alone have no row in seen_ and no
         # id embedding: training on them needs a refit, as for new ids.
         user_codes[user_codes >= self.n_users_] = UNKNOWN
@@ -296,7 +289,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 f"{prefix}__rank must be < {prefix}__num_replicas={num_replicas}, got {rank}."
             )
         sampler = None
-        if training and self.loss in SAMPLED_LOSSES and self.n_negatives:
+        if training and self._loss.samples_negatives and self.n_negatives:
             seen = self.seen_ if self.negative_sampling == "unseen" else None
             sampler = NegativeSampler(
                 self.n_items_,
@@ -310,7 +303,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             batch_size,
             shuffle=kwargs.get("shuffle", training),
             sampler=sampler,
-            loss=self.loss,
+            loss=self._loss,
             device=self.device,
             num_replicas=num_replicas,
             rank=rank,
@@ -333,27 +326,20 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         return torch.Generator(device=self.device).manual_seed(seed + rank)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        if self.loss != "mse" and y_true is None:
-            y_true = torch.ones_like(y_pred)
-        if self.loss in SOFTMAX_LOSSES:
-            loss = self._softmax_loss(y_pred, y_true, X)
-        else:
-            loss = self.criterion_(y_pred, y_true)
+        loss = self._loss
+        module = self._unwrapped_module()
+        value = loss.value(
+            self.criterion_,
+            y_pred,
+            y_true,
+            X,
+            lambda users: module.score_matrix(users, self._training_items()),
+        )
         weight_decay = self._weight_decay()
         if training and weight_decay:
-            # A full softmax uses every item in every example.
-            item = None if self.loss == "softmax" else X["item"]
-            loss = loss + weight_decay * self._unwrapped_module().penalty(X["user"], item).mean()
-        return loss
-
-    def _softmax_loss(self, y_pred, y_true, X):
-        if y_pred.dim() == 2:  # sampled: the observed item is column 0
-            return self.criterion_(y_pred, positive_column(len(y_pred), y_pred.device), y_true)
-        # The whole catalogue competes: in training for "softmax", and in
-        # validation for both, where no negatives are drawn (so the sampled
-        # loss is validated on the quantity it estimates).
-        scores = self._unwrapped_module().score_matrix(X["user"], self._training_items())
-        return self.criterion_(scores, X["item"].long(), y_true)
+            item = None if loss.full_catalogue else X["item"]
+            value = value + weight_decay * module.penalty(X["user"], item).mean()
+        return value
 
     def _training_items(self):
         """The items of ``X`` as an index tensor, or ``None`` when they are all items.
@@ -409,7 +395,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # trimmed for prediction trains again like any other.
         vars(self).pop("_trimmed_for_prediction", None)
         users, items = check_interactions(X)
-        y = check_target(y, len(users), binary=self.loss != "mse")
+        y = check_target(y, len(users), binary=not self._loss.ratings)
         self._check_y_given(y)
         validate_data(self, X, reset=True, skip_check_array=True)
         self._fit_vocabulary(users, items)
@@ -420,14 +406,70 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         del users, items, y
         self.seen_ = None
         self._item_rows = None
-        self._record_seen(dataset)
+        validation = self._validation_rows(dataset)
+        train = dataset if validation is None else dataset.subset(np.flatnonzero(~validation))
+        self._record_seen(train)
+        self._monitor = None
+        if validation is not None:
+            held_out = dataset.subset(np.flatnonzero(validation))
+            self._monitor = ValidationMonitor(
+                held_out.user.numpy(),
+                held_out.item.numpy(),
+                None if held_out.y is None else held_out.y.numpy(),
+                ratings=self._loss.ratings,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                random_state=check_random_state(self.random_state),
+            )
+        del dataset
         with self._seeded():
             self.initialize()
-            NeuralNet.partial_fit(self, dataset, None, **fit_params)
+            try:
+                NeuralNet.partial_fit(self, train, None, **fit_params)
+            finally:
+                monitor, self._monitor = self._monitor, None
+        self.n_iter_ = len(self.history_)
+        self.best_score_ = self.validation_scores_ = None
+        if monitor is not None:
+            # The best epoch's weights; the held-out pairs join seen_, so
+            # that recommendations leave them out like every pair of X.
+            self._unwrapped_module().load_state_dict(monitor.best_state)
+            self.best_score_ = monitor.best_score
+            self.validation_scores_ = monitor.scores
+            self._record_seen(held_out)
         return self
 
+    def _validation_rows(self, dataset):
+        """Mask of the rows held out for early stopping, or ``None`` without it."""
+        enabled = self.early_stopping
+        if enabled == "auto":
+            enabled = len(dataset) >= AUTO_MIN_ROWS
+        if not enabled or self.max_epochs == 0:
+            return None
+        mask = holdout(
+            dataset.user.numpy(),
+            dataset.item.numpy(),
+            self.validation_fraction,
+            check_random_state(self.random_state),
+        )
+        return mask if mask.any() else None
+
+    def on_epoch_begin(self, net, **kwargs):
+        # Stopping here rather than at the end of the epoch lets the
+        # callbacks (PrintLog) see the last epoch; before the new history row.
+        if getattr(self, "_monitor", None) is not None and self._monitor.stop:
+            raise KeyboardInterrupt
+        super().on_epoch_begin(net, **kwargs)
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        monitor = getattr(self, "_monitor", None)
+        if monitor is not None:
+            monitor.update(self)
+            self.history.record("validation_score", monitor.scores[-1])
+
     def _check_y_given(self, y):
-        if self.loss == "mse" and y is None:
+        if self._loss.ratings and y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None: "
                 "loss='mse' trains on explicit ratings. Use loss='bce' or 'bpr' for implicit "
@@ -488,15 +530,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             rows = np.bincount(items, minlength=self.n_items_)
             self._item_rows = rows if self._item_rows is None else self._item_rows + rows
             return
-        new = self._interaction_matrix(users, items, (self.n_users_, self.n_items_))
-        if self.seen_ is None:
-            self.seen_ = new
-            return
-        # Added in place of rebuilding from coordinates, which would hold two
-        # int64 arrays per seen pair: seen_ grows with the data streamed.
-        seen = self.seen_ + new
-        seen.data[:] = 1
-        self.seen_ = seen
+        new = interaction_matrix(users, items, (self.n_users_, self.n_items_))
+        self.seen_ = new if self.seen_ is None else add_interactions(self.seen_, new)
 
     def trim_for_prediction(self):
         """Drop what only training needs, in place, and return the estimator.
@@ -557,188 +592,60 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     # -- prediction --------------------------------------------------------------
 
-    def _output(self, scores):
-        """Raw module scores on the scale of ``predict``."""
-        return torch.sigmoid(scores) if self.loss == "bce" else scores
-
     def _score_pairs(self, user_codes, item_codes):
         """Scores of known ``(user, item)`` index pairs, on the scale of ``predict``."""
         dataset = InteractionDataset(user_codes, item_codes)
-        return self._output(self.forward(dataset)).numpy()
-
-    @torch.no_grad()
-    def _chunked_topk(self, rows, score_fn, k, n_columns, pair_cost, mask_fn=None, finish_fn=None):
-        """Top ``k`` columns of ``score_fn(rows, out)``, computed in chunks of rows.
-
-        ``score_fn`` writes each chunk's scores into ``out``, one buffer
-        reused for every chunk: a fresh buffer of this size per chunk costs
-        page faults that doubled the time of a matrix-factorisation
-        ``recommend`` (``benchmarks/bench_recommend.py``).
-        ``mask_fn(block, scores)`` edits a chunk's scores in place before the
-        selection; ``finish_fn(block, best)`` maps the selected scores after it.
-        """
-        self._set_training(False)
-        budget_rows = self._score_budget // max(1, n_columns * pair_cost)
-        chunk = max(1, min(len(rows), budget_rows))
-        buffer = torch.empty(chunk, n_columns, device=self.device)
-        top = np.empty((len(rows), k), dtype=np.int64)
-        values = np.empty((len(rows), k))
-        for start in range(0, len(rows), chunk):
-            block = rows[start : start + chunk]
-            scores = score_fn(torch.as_tensor(block, device=self.device), buffer[: len(block)])
-            if mask_fn is not None:
-                mask_fn(block, scores)
-            best, index = _topk_rows(scores, k)
-            if finish_fn is not None:
-                best = finish_fn(block, best)
-            top[start : start + len(block)] = index.cpu().numpy()
-            values[start : start + len(block)] = best.cpu().numpy()
-        return top, values
+        return self._loss.link(self.forward(dataset)).numpy()
 
     def _topk_items(self, user_codes, candidates, k, exclude_seen):
-        items = np.arange(self._n_catalogue()) if candidates is None else candidates
-        items_t = None if candidates is None else torch.as_tensor(items, device=self.device)
-        column = None
-        if candidates is not None:
-            column = np.full(self._n_catalogue(), -1)
-            column[candidates] = np.arange(len(candidates))
-
-        def score(users, out):
-            return self.module_.score_matrix(users, items_t, out=out)
-
-        def finish(block, best):
-            # The per-user constant and the output function change no
-            # ranking: apply them to the k kept scores only.
-            # Masked (seen) positions stay at -inf, also through a sigmoid.
-            offset = self.module_.user_offset(torch.as_tensor(block, device=self.device))
-            scores = self._output(best if offset is None else best + offset.unsqueeze(1))
-            return scores.masked_fill(torch.isneginf(best), -torch.inf)
-
-        def mask_seen(block, scores):
-            # Users known from their features alone have seen nothing.
-            trained = block < self.n_users_
-            seen = self.seen_[np.where(trained, block, 0)]
-            rows = np.repeat(np.arange(len(block)), np.diff(seen.indptr))
-            cols = seen.indices if column is None else column[seen.indices]
-            keep = (cols >= 0) & trained[rows]
-            rows = torch.as_tensor(rows[keep], device=self.device)
-            scores[rows, torch.as_tensor(cols[keep], device=self.device)] = -torch.inf
-
-        top, values = self._chunked_topk(
+        self._set_training(False)
+        return top_items(
+            self._unwrapped_module(),
             user_codes,
-            score,
             k,
-            len(items),
-            self.module_.pair_cost,
-            mask_seen if exclude_seen else None,
-            finish,
+            candidates=candidates,
+            seen=self.seen_ if exclude_seen else None,
+            n_users=self.n_users_,
+            n_catalogue=self._n_catalogue(),
+            link=self._loss.link,
+            budget=self._score_budget,
+            device=self.device,
         )
-        return items[top], values
+
+    def _topk_similar(self, item_codes, k):
+        self._set_training(False)
+        vectors = self._unwrapped_module().item_vectors().detach()
+        return top_similar(vectors, item_codes, k, budget=self._score_budget, device=self.device)
 
     # -- fold-in -----------------------------------------------------------------
 
-    # L-BFGS iterations to fit a folded-in user: the objective has a few dozen
-    # variables, and it converges well before this on MovieLens.
-    _fold_in_max_iter = 100
-
     def _fold_in_topk(self, history_codes, ratings, candidates, k, exclude_seen):
         state = self._fold_in(history_codes, ratings)
-        with torch.no_grad():
-            scores = self.module_.score_user(state)
-            if exclude_seen:
-                scores[torch.as_tensor(history_codes, device=self.device)] = -torch.inf
-            if candidates is not None:
-                scores = scores[torch.as_tensor(candidates, device=self.device)]
-            best, index = torch.topk(scores, k)
-            values = self._output(best).masked_fill(torch.isneginf(best), -torch.inf)
-        index = index.cpu().numpy()
-        return (index if candidates is None else candidates[index]), values.cpu().numpy()
+        return top_items_for_state(
+            self._unwrapped_module(),
+            state,
+            history_codes,
+            k,
+            candidates=candidates,
+            exclude_seen=exclude_seen,
+            link=self._loss.link,
+            device=self.device,
+        )
 
     def _fold_in(self, history_codes, ratings):
-        """Fit a new user's state to their history with the module frozen.
-
-        Minimises ``_fold_in_loss`` plus the L2 penalty the user would get in
-        training (``weight_decay`` times the user's squared norm, once per
-        example) with L-BFGS, starting from the average trained user.
-        """
+        """A new user's state fitted to their history (see ``_fold_in.fold_in``)."""
         self._set_training(False)
-        module = self.module_
-        history = torch.as_tensor(history_codes, device=self.device)
-        target = None if ratings is None else torch.as_tensor(ratings, dtype=torch.float32)
-        if target is not None:
-            target = target.to(self.device)
-        state = module.new_user()
-        penalty = len(history_codes) * self._weight_decay()
-        optimizer = torch.optim.LBFGS(
-            state, max_iter=self._fold_in_max_iter, line_search_fn="strong_wolfe"
+        negatives = negative_pool(
+            history_codes, self.n_items_, unseen=self.negative_sampling == "unseen"
         )
-        negatives = self._fold_in_negatives(history_codes)
-
-        def closure():
-            optimizer.zero_grad()
-            scores = module.score_user(state)
-            loss = self._fold_in_loss(scores, history, target, negatives)
-            loss = loss + penalty * module.user_penalty(state)
-            loss.backward()
-            return loss
-
-        frozen = [param for param in module.parameters() if param.requires_grad]
-        for param in frozen:
-            param.requires_grad_(False)
-        try:
-            optimizer.step(closure)
-        finally:
-            for param in frozen:
-                param.requires_grad_(True)
-        return [tensor.detach() for tensor in state]
-
-    def _fold_in_negatives(self, history_codes):
-        """The items sampled negatives come from in training, for this history."""
-        pool = np.ones(self.n_items_, dtype=bool)
-        if self.negative_sampling == "unseen":
-            # Items known from their features alone are never negatives.
-            pool[history_codes[history_codes < self.n_items_]] = False
-        if not pool.any():  # a history of the whole catalogue: training would draw seen items
-            pool[:] = True
-        return torch.as_tensor(np.flatnonzero(pool), device=self.device)
-
-    def _fold_in_loss(self, scores, history, target, negatives):
-        """The training loss of one user's examples, sampled negatives in expectation.
-
-        ``scores`` are the user's raw scores over the catalogue and
-        ``history`` the items of the user's examples (one per row of the
-        history). A sampled negative is a uniform draw from ``negatives``, so
-        each term over ``n_negatives`` draws is replaced by its mean over
-        that pool: the objective is deterministic.
-        """
-        positive = scores[history]
-        if self.loss == "mse":
-            return (target - positive).pow(2).sum()
-        if self.loss == "softmax":
-            return (torch.logsumexp(scores[: self.n_items_], 0) - positive).sum()
-        pool = scores[negatives]
-        n_negatives = self.n_negatives
-        if self.loss == "bce":
-            # SampledBCELoss averages each row over its 1 + n_negatives columns.
-            expected = F.softplus(-positive) + n_negatives * F.softplus(pool).mean()
-            return (expected / (1 + n_negatives)).sum()
-        if self.loss == "bpr":
-            return -F.logsigmoid(positive.unsqueeze(1) - pool.unsqueeze(0)).mean(1).sum()
-        # sampled_softmax: log(e^s + sum_k e^{s_k}), with the sum over the
-        # n_negatives draws replaced by n_negatives times its mean.
-        log_negatives = np.log(n_negatives) + torch.logsumexp(pool, 0) - np.log(len(pool))
-        return (torch.logaddexp(positive, log_negatives) - positive).sum()
-
-    def _topk_similar(self, item_codes, k):
-        vectors = F.normalize(self.module_.item_vectors().detach(), dim=1)
-
-        def score(items, out):
-            return torch.mm(vectors[items], vectors.T, out=out)
-
-        def mask_self(block, scores):
-            scores[
-                torch.arange(len(block), device=self.device),
-                torch.as_tensor(block, device=self.device),
-            ] = -torch.inf
-
-        return self._chunked_topk(item_codes, score, k, self._n_catalogue(), 1, mask_self)
+        return fold_in(
+            self._unwrapped_module(),
+            self._loss,
+            history_codes,
+            ratings,
+            negatives=negatives,
+            n_negatives=self.n_negatives,
+            n_items=self.n_items_,
+            weight_decay=self._weight_decay(),
+            device=self.device,
+        )

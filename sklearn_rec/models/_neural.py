@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 import torch
 
+from .._docs import fill_doc
 from .._validation import check_option, check_positive_int, check_real
 from ._net import RecommenderNet
 from .modules import ACTIVATIONS, NCFModule
@@ -12,6 +13,7 @@ from .modules import ACTIVATIONS, NCFModule
 _ARCHITECTURES = ("mlp", "neumf")
 
 
+@fill_doc
 class NeuralRecommender(RecommenderNet):
     """Neural collaborative filtering: embeddings and an MLP (NCF, NeuMF).
 
@@ -45,9 +47,7 @@ class NeuralRecommender(RecommenderNet):
         batch). ``"sampled_softmax"``: the same against the ``n_negatives``
         sampled items only. Rows labelled 0 are ignored by both softmax
         losses. ``"mse"``: regression on ratings given as ``y``.
-    n_negatives : int, default=4
-        Sampled negatives per positive row (``"bce"``, ``"bpr"``,
-        ``"sampled_softmax"``).
+    {{n_negatives}}
     negative_sampling : {"unseen", "uniform"}, default="unseen"
         ``"unseen"`` draws uniformly among the items the user did not
         interact with (rejection sampling); ``"uniform"`` draws from the
@@ -60,22 +60,9 @@ class NeuralRecommender(RecommenderNet):
         not affected; decay them with ``optimizer__weight_decay``.
     lr : float, default=0.001
         Learning rate.
-    optimizer : torch optimizer class, default=torch.optim.Adam
-        Its other arguments are routed with ``optimizer__*``.
-    sparse : bool, default=False
-        Train the embedding tables with sparse gradients: each step updates
-        only the rows of its batch, with :class:`torch.optim.SparseAdam`
-        (``lr``, and ``optimizer__betas`` / ``optimizer__eps`` when given),
-        instead of a dense ``optimizer`` step over every row; the other
-        parameters keep ``optimizer``. It pays off when the tables are much
-        larger than the rows a batch touches: with 160,000 users and 60,000
-        items a matrix-factorisation epoch on 2 CPU cores is 12.9x faster
-        with ``loss="mse"`` and 4.6x with ``"bpr"``
-        (``benchmarks/bench_scale.py``); below about 50,000 rows a table,
-        and on a GPU, the dense step is cheaper. Not with
-        ``loss="softmax"``, whose every step uses every item.
-    max_epochs : int, default=20
-        Passes over the training data.
+    {{optimizer}}
+    {{sparse}}
+    {{max_epochs}}
     batch_size : int, default=256
         Rows per batch (each with its sampled negatives).
     handle_unknown : {"error", "fallback"}, default="error"
@@ -100,10 +87,7 @@ class NeuralRecommender(RecommenderNet):
         keeps what it learned from it. Numeric columns of only 0 and 1
         (indicators) are not standardised, and the feature part is scaled by
         ``feature_scale``.
-    item_features : DataFrame or None, default=None
-        Side features of items, as ``user_features``. Items found only in the
-        table (``cold_items_``) are part of the catalogue that ``recommend``
-        ranks and are never drawn as negatives in training.
+    {{item_features}}
     feature_scale : float, default=1.0
         Multiplier of the feature part of every embedding (with
         ``user_features`` or ``item_features``; no effect otherwise):
@@ -116,14 +100,7 @@ class NeuralRecommender(RecommenderNet):
         holdout (NDCG@10 0.237 against 0.230; 0.214 without features), and
         neither beat the most popular items for held-out users (0.513 and
         0.536 against 0.552).
-    user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
-        Every user (item) id the model will know, listed up front; ``fit``
-        then builds the model for all of them and the rows of ``X`` must use
-        only these ids (a ``ValueError`` names the others). ``None`` learns
-        the ids from ``fit``'s ``X``. Giving them lets ``partial_fit`` train
-        chunk by chunk on data that does not fit in memory, where the first
-        chunk cannot hold every id (see :ref:`scaling`); ids listed but
-        absent from the training rows keep their initial embeddings.
+    {{user_ids}}
     store_seen : bool, default=True
         Keep the distinct training pairs in ``seen_``. ``False`` keeps only
         the number of training rows per item (the popularity of the
@@ -134,44 +111,27 @@ class NeuralRecommender(RecommenderNet):
         ``negative_sampling="unseen"`` with a sampled loss raise a
         ``ValueError`` that says what to use instead (details under
         :class:`MatrixFactorization`; see :ref:`scaling`).
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks (``callbacks__*`` routes their parameters).
-        ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
-        batches of each epoch, in a terminal or a notebook, for long fits.
+    {{callbacks}}
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, dropout and negative sampling. The
         same integer gives identical models; torch's global RNG is left as it
         was.
-    device : str or torch.device, default="cpu"
-        Where the model trains and scores, e.g. ``"cuda"``. A model fitted on
-        a GPU unpickles on a machine without one: its tensors load on the CPU
-        and ``device`` becomes ``"cpu"`` (see :meth:`trim_for_prediction`).
-    verbose : int, default=0
-        ``1`` prints skorch's table of losses per epoch.
-    **kwargs
-        skorch's prefix-routed parameters: ``optimizer__*``, ``module__*``,
-        ``criterion__*``, ``callbacks__*``, ``iterator_train__*``,
-        ``iterator_valid__*``.
+    {{device}}
+    {{verbose}}
+    {{kwargs}}
 
     Attributes
     ----------
     users_ : ndarray of shape (``n_users_``,)
         The raw user ids seen in ``fit``, sorted.
-    items_ : ndarray of shape (``n_items_``,)
-        The raw item ids, sorted.
-    n_users_, n_items_ : int
-    seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``) or None
-        1 where the user interacted with the item in the training data;
-        ``None`` with ``store_seen=False``.
-    cold_users_, cold_items_ : ndarray
-        The raw ids found only in ``user_features`` (``item_features``),
-        sorted: served from their features alone. Empty without features.
+    {{items_}}
+    {{n_users_}}
+    {{seen_}}
+    {{cold_users_}}
     module_ : NCFModule
         The trained PyTorch module.
-    history_ : skorch.History
-        Losses and timings per epoch and batch.
-    n_features_in_ : int
-        Number of columns of ``X`` in ``fit``.
+    {{history_}}
+    {{n_features_in_}}
 
     See Also
     --------
@@ -238,6 +198,10 @@ class NeuralRecommender(RecommenderNet):
         optimizer=torch.optim.Adam,
         sparse=False,
         max_epochs=20,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
         batch_size=256,
         handle_unknown="error",
         user_features=None,
@@ -265,6 +229,10 @@ class NeuralRecommender(RecommenderNet):
         self.optimizer = optimizer
         self.sparse = sparse
         self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.batch_size = batch_size
         self.handle_unknown = handle_unknown
         self.user_features = user_features
@@ -297,7 +265,7 @@ class NeuralRecommender(RecommenderNet):
             "dropout": self.dropout,
             "activation": self.activation,
             "architecture": self.architecture,
-            "output_bias": self._y_mean if self.loss == "mse" else 0.0,
+            "output_bias": self._y_mean if self._loss.ratings else 0.0,
         }
 
     def _fallback_ratings(self, user_codes, item_codes):

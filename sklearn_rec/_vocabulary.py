@@ -1,4 +1,4 @@
-"""Id vocabularies: raw user and item ids to 0-based indices and back.
+"""Id vocabularies: raw user and item ids to 0-based codes and back.
 
 The mapping is sorted so that it does not depend on the order of the rows, and
 encoding is vectorised through :meth:`pandas.Index.get_indexer`. Unknown ids
@@ -53,11 +53,52 @@ def check_id_column(values, name):
     return values
 
 
-def build_vocabulary(values):
-    """Return the sorted unique ids of ``values`` as a :class:`pandas.Index`."""
-    return pd.Index(pd.unique(values)).sort_values()
+class Vocabulary:
+    """The ids of one kind of entity (users or items) and their codes.
 
+    Codes ``0 .. n_fitted - 1`` are the ids of the training interactions,
+    sorted; codes from ``n_fitted`` on are ids known from elsewhere (a feature
+    table), sorted too. Unknown ids encode to ``UNKNOWN``.
 
-def encode(vocabulary, values):
-    """Map raw ids to their positions in ``vocabulary``; ``-1`` for unknown ids."""
-    return vocabulary.get_indexer(values).astype(np.int64, copy=False)
+    Parameters
+    ----------
+    index : pandas.Index
+        Every id, in code order.
+    n_fitted : int, default=None
+        How many of them come from the training interactions; default: all.
+    """
+
+    def __init__(self, index, n_fitted=None):
+        self.index = index
+        self.n_fitted = len(index) if n_fitted is None else n_fitted
+
+    @classmethod
+    def from_ids(cls, values):
+        """The vocabulary of the distinct ``values``, sorted."""
+        return cls(pd.Index(pd.unique(values)).sort_values())
+
+    def extended(self, other):
+        """This vocabulary followed by the ids of ``other`` (a vocabulary of new ids)."""
+        return Vocabulary(self.index.append(other.index), self.n_fitted)
+
+    def encode(self, values):
+        """Map raw ids to their codes; ``UNKNOWN`` for ids not in the vocabulary."""
+        return self.index.get_indexer(values).astype(np.int64, copy=False)
+
+    def __len__(self):
+        return len(self.index)
+
+    @property
+    def ids(self):
+        """Every id, in code order (an ndarray: ``ids[codes]`` decodes)."""
+        return self.index.to_numpy()
+
+    @property
+    def fitted_ids(self):
+        """The ids of the training interactions."""
+        return self.ids[: self.n_fitted]
+
+    @property
+    def extra_ids(self):
+        """The ids known from elsewhere than the training interactions."""
+        return self.ids[self.n_fitted :]

@@ -1,0 +1,120 @@
+"""Parameter and attribute documentation shared by the estimators.
+
+Each entry is the numpydoc text of one parameter (or attribute); an
+estimator's docstring holds ``{{name}}`` on a line of its own where the text
+goes, and :func:`fill_doc` substitutes it, indented like the placeholder.
+"""
+
+import re
+from textwrap import indent
+
+_DOCS = {
+    "n_negatives": """\
+n_negatives : int, default=4
+    Sampled negatives per positive row (``"bce"``, ``"bpr"``,
+    ``"sampled_softmax"``).""",
+    "optimizer": """\
+optimizer : torch optimizer class, default=torch.optim.Adam
+    Its other arguments are routed with ``optimizer__*``.""",
+    "sparse": """\
+sparse : bool, default=False
+    Train the embedding tables with sparse gradients: each step updates
+    only the rows of its batch, with :class:`torch.optim.SparseAdam`
+    (``lr``, and ``optimizer__betas`` / ``optimizer__eps`` when given),
+    instead of a dense ``optimizer`` step over every row; the other
+    parameters keep ``optimizer``. It pays off when the tables are much
+    larger than the rows a batch touches (see :ref:`performance` for the
+    measured speed-ups); below about 50,000 rows a table, and on a GPU, the
+    dense step is cheaper. Not with ``loss="softmax"``, whose every step
+    uses every item.""",
+    "max_epochs": """\
+max_epochs : int, default=20
+    The most passes over the training data; early stopping may end
+    training sooner.
+early_stopping : "auto" or bool, default="auto"
+    Hold out ``validation_fraction`` of each user's interactions of ``X``
+    (as :class:`~sklearn_rec.model_selection.UserHoldoutSplit` does: every
+    held-out user and item keeps training rows), train on the rest, score
+    the held-out part after every epoch, stop once the score has not
+    improved by more than ``tol`` for ``n_iter_no_change`` epochs, and keep
+    the weights of the best epoch. The score is NDCG@10 over the whole
+    catalogue (the training part's items left out; at most 2,000 random
+    users a epoch) for the ranking losses, and minus the RMSE for
+    ``"mse"``. The held-out pairs are never trained on; they join ``seen_``
+    after training. ``"auto"`` enables it when ``X`` has at least 10,000
+    rows. :meth:`partial_fit` never stops early.
+validation_fraction : float, default=0.1
+    The share of each user's interactions held out for early stopping, in
+    ``(0, 1)``.
+n_iter_no_change : int, default=5
+    Epochs without improvement before early stopping ends training.
+tol : float, default=1e-4
+    The least improvement of the validation score that counts.""",
+    "item_features": """\
+item_features : DataFrame or None, default=None
+    Side features of items, as ``user_features``. Items found only in the
+    table (``cold_items_``) are part of the catalogue that ``recommend``
+    ranks and are never drawn as negatives in training.""",
+    "user_ids": """\
+user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
+    Every user (item) id the model will know, listed up front; ``fit``
+    then builds the model for all of them and the rows of ``X`` must use
+    only these ids (a ``ValueError`` names the others). ``None`` learns
+    the ids from ``fit``'s ``X``. Giving them lets ``partial_fit`` train
+    chunk by chunk on data that does not fit in memory, where the first
+    chunk cannot hold every id (see :ref:`scaling`); ids listed but
+    absent from the training rows keep their initial embeddings.""",
+    "callbacks": """\
+callbacks : list of skorch callbacks, default=None
+    Extra skorch callbacks (``callbacks__*`` routes their parameters).
+    ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
+    batches of each epoch, in a terminal or a notebook, for long fits.""",
+    "device": """\
+device : str or torch.device, default="cpu"
+    Where the model trains and scores, e.g. ``"cuda"``. A model fitted on
+    a GPU unpickles on a machine without one: its tensors load on the CPU
+    and ``device`` becomes ``"cpu"`` (see :meth:`trim_for_prediction`).""",
+    "verbose": """\
+verbose : int, default=0
+    ``1`` prints skorch's table of losses per epoch.""",
+    "kwargs": """\
+**kwargs
+    skorch's prefix-routed parameters: ``optimizer__*``, ``module__*``,
+    ``criterion__*``, ``callbacks__*``, ``iterator_train__*``,
+    ``iterator_valid__*``.""",
+    "items_": """\
+items_ : ndarray of shape (``n_items_``,)
+    The raw item ids, sorted.""",
+    "n_users_": """\
+n_users_, n_items_ : int""",
+    "seen_": """\
+seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``) or None
+    1 where the user interacted with the item in the training data;
+    ``None`` with ``store_seen=False``.""",
+    "cold_users_": """\
+cold_users_, cold_items_ : ndarray
+    The raw ids found only in ``user_features`` (``item_features``),
+    sorted: served from their features alone. Empty without features.""",
+    "history_": """\
+history_ : skorch.History
+    Losses and timings per epoch and batch.
+n_iter_ : int
+    Epochs trained by ``fit`` and ``partial_fit`` (the best epoch's weights
+    are kept, so early stopping may keep an earlier one).
+best_score_ : float or None
+    The best validation score of early stopping (NDCG@10, or minus the
+    RMSE for ``"mse"``); ``None`` without early stopping.
+validation_scores_ : list of float or None
+    The validation score after each epoch; ``None`` without early stopping.""",
+    "n_features_in_": """\
+n_features_in_ : int
+    Number of columns of ``X`` in ``fit``.""",
+}
+
+_PLACEHOLDER = re.compile(r"^( *)\{\{(\w+)\}\}$", flags=re.MULTILINE)
+
+
+def fill_doc(cls):
+    """Class decorator: replace the ``{{name}}`` lines of the docstring by shared text."""
+    cls.__doc__ = _PLACEHOLDER.sub(lambda m: indent(_DOCS[m[2]], m[1]), cls.__doc__)
+    return cls

@@ -1,0 +1,27 @@
+"""The torch-free parts of the package import without PyTorch."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("module", ["metrics", "model_selection", "datasets"])
+def test_submodule_does_not_import_torch(module):
+    code = (
+        f"import sys, sklearn_rec.{module}\n"
+        "loaded = sorted(m for m in ('torch', 'skorch') if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_estimators_load_on_first_access():
+    import sklearn_rec
+    from sklearn_rec.models import MatrixFactorization, NeuralRecommender
+
+    assert sklearn_rec.MatrixFactorization is MatrixFactorization
+    assert sklearn_rec.NeuralRecommender is NeuralRecommender
+    assert {"MatrixFactorization", "NeuralRecommender", "metrics"} <= set(dir(sklearn_rec))
+    with pytest.raises(AttributeError, match="no attribute 'Recommender'"):
+        sklearn_rec.Recommender  # noqa: B018
