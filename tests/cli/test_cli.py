@@ -19,7 +19,7 @@ from sklearn_rec.cli import main
 from sklearn_rec.datasets import make_interactions
 from sklearn_rec.model_selection import UserHoldoutSplit
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # One thread: the data is tiny, and extra threads only contend on a busy machine.
 TRAIN = ["--epochs", "2", "--random-state", "0", "--threads", "1", "--quiet"]
@@ -118,6 +118,31 @@ def test_demo_without_data_says_where_to_put_it(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "Traceback" in err and "no network" in err
     assert err.splitlines()[-1].startswith("sklearn-rec demo: error: MovieLens-100K")
+
+
+def test_demo_without_matplotlib_says_how_to_install_it(model_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    # An empty data folder: the message comes before the data is read.
+    argv = ["demo", "--data-home", tmp_path, "-o", tmp_path / "plots"]
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    assert err == (
+        "sklearn-rec demo: error: the demo's plots need matplotlib, which is not installed: "
+        'pip install "sklearn-rec[plot]"\n'
+    )
+    assert not (tmp_path / "plots").exists()
+    # The other commands do not need it.
+    code, out, _ = run(["recommend", model_path, 0, "-n", 2], capsys)
+    assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 2
+
+
+def test_import_leaves_matplotlib_unloaded():
+    code = "import sys, sklearn_rec.cli; print(sorted(m for m in sys.modules if 'matplotlib' in m))"
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True
+    )
+    assert result.stdout == "[]\n"
 
 
 # -- fit, recommend, evaluate ------------------------------------------------------------
@@ -275,13 +300,19 @@ def error_cases(files, model_path, tmp_path):
         (["recommend", train, 1], "not a model file"),
         (["recommend", tmp_path / "dict.joblib", 1], "holds a dict, not an sklearn-rec model"),
         (["recommend", model_path], "no users given"),
-        (["recommend", model_path, 1, 999], "1 user id(s) unknown to the model: 999"),
+        (
+            ["recommend", model_path, 1, 999],
+            "Found 1 unknown user id(s) not seen during fit: [999]",
+        ),
         (["recommend", model_path, "abc"], "user id 'abc' is not valid"),
         (["recommend", model_path, 1, "-n", "0"], "expected a positive integer"),
         (["recommend", model_path, 1, "--users-file", tmp_path / "none.csv"], "no such file"),
         (["evaluate", model_path, train, "--user-col", "user"], "no column 'user'"),
         (["evaluate", model_path, tmp_path / "bad.csv"], "cannot read the file"),
-        (["evaluate", model_path, tmp_path / "new_item.csv"], "1 item id(s) unknown to the model"),
+        (
+            ["evaluate", model_path, tmp_path / "new_item.csv"],
+            "new_item.csv: Found 1 unknown item id(s)",
+        ),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ]
 
@@ -299,7 +330,8 @@ def test_verbose_adds_the_traceback(model_path, capsys):
     code, _, err = run(["recommend", model_path, 999, "--verbose"], capsys)
     assert code == 2
     assert err.startswith("Traceback (most recent call last):")
-    assert err.splitlines()[-1].startswith("sklearn-rec recommend: error: 1 user id(s) unknown")
+    assert err.splitlines()[-1].startswith("sklearn-rec recommend: error: Found 1 unknown user id")
+    assert err.endswith("Pass --fallback to recommend the most popular items to them.\n")
 
 
 def test_help_and_version_return_0(capsys):
