@@ -15,6 +15,7 @@ import pytest
 import torch
 from matplotlib.image import imread
 
+from sklearn_rec import MatrixFactorization
 from sklearn_rec.cli import main
 from sklearn_rec.datasets import make_interactions
 from sklearn_rec.model_selection import UserHoldoutSplit
@@ -249,6 +250,22 @@ def test_fallback_for_unknown_ids(model_path, tmp_path, capsys):
     pd.DataFrame({"uid": [0, 999], "iid": [1, 2]}).to_csv(tmp_path / "t.csv", index=False)
     code, out, _ = run(["evaluate", model_path, tmp_path / "t.csv", "--fallback"], capsys)
     assert code == 0 and "NDCG@10" in out
+
+
+def test_items_known_from_features_are_known(tmp_path, capsys):
+    X, _ = make_interactions(n_users=20, n_items=10, n_interactions=150, random_state=0)
+    # Items 10 and 11 have features and no interactions: the model can rank them.
+    features = pd.DataFrame({"genre": ["a", "b"] * 6}, index=range(12))
+    model = MatrixFactorization(loss="bpr", max_epochs=2, random_state=0, item_features=features)
+    joblib.dump(model.fit(X), tmp_path / "cold.joblib")
+    pd.DataFrame({"user": [0, 1], "item": [11, 12]}).to_csv(tmp_path / "t.csv", index=False)
+    code, _, err = run(["evaluate", tmp_path / "cold.joblib", tmp_path / "t.csv"], capsys)
+    assert code == 2
+    assert "Found 1 unknown item id(s) not seen during fit: [12]" in err  # 11 is not unknown
+
+    pd.DataFrame({"user": [0, 1], "item": [11, 3]}).to_csv(tmp_path / "t.csv", index=False)
+    code, out, _ = run(["evaluate", tmp_path / "cold.joblib", tmp_path / "t.csv"], capsys)
+    assert code == 0 and "2 test interactions of 2 users" in out
 
 
 def test_model_trained_on_a_gpu_is_served_on_the_cpu(model_path, tmp_path, monkeypatch, capsys):
