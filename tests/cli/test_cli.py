@@ -15,11 +15,12 @@ import pytest
 import torch
 from matplotlib.image import imread
 
+from sklearn_rec import MatrixFactorization
 from sklearn_rec.cli import main
 from sklearn_rec.datasets import make_interactions
 from sklearn_rec.model_selection import UserHoldoutSplit
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # One thread: the data is tiny, and extra threads only contend on a busy machine.
 TRAIN = ["--epochs", "2", "--random-state", "0", "--threads", "1", "--quiet"]
@@ -118,6 +119,31 @@ def test_demo_without_data_says_where_to_put_it(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "Traceback" in err and "no network" in err
     assert err.splitlines()[-1].startswith("sklearn-rec demo: error: MovieLens-100K")
+
+
+def test_demo_without_matplotlib_says_how_to_install_it(model_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    # An empty data folder: the message comes before the data is read.
+    argv = ["demo", "--data-home", tmp_path, "-o", tmp_path / "plots"]
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    assert err == (
+        "sklearn-rec demo: error: the demo's plots need matplotlib, which is not installed: "
+        'pip install "sklearn-rec[plot]"\n'
+    )
+    assert not (tmp_path / "plots").exists()
+    # The other commands do not need it.
+    code, out, _ = run(["recommend", model_path, 0, "-n", 2], capsys)
+    assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 2
+
+
+def test_import_leaves_matplotlib_unloaded():
+    code = "import sys, sklearn_rec.cli; print(sorted(m for m in sys.modules if 'matplotlib' in m))"
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True
+    )
+    assert result.stdout == "[]\n"
 
 
 # -- fit, recommend, evaluate ------------------------------------------------------------
@@ -226,6 +252,22 @@ def test_fallback_for_unknown_ids(model_path, tmp_path, capsys):
     assert code == 0 and "NDCG@10" in out
 
 
+def test_items_known_from_features_are_known(tmp_path, capsys):
+    X, _ = make_interactions(n_users=20, n_items=10, n_interactions=150, random_state=0)
+    # Items 10 and 11 have features and no interactions: the model can rank them.
+    features = pd.DataFrame({"genre": ["a", "b"] * 6}, index=range(12))
+    model = MatrixFactorization(loss="bpr", max_epochs=2, random_state=0, item_features=features)
+    joblib.dump(model.fit(X), tmp_path / "cold.joblib")
+    pd.DataFrame({"user": [0, 1], "item": [11, 12]}).to_csv(tmp_path / "t.csv", index=False)
+    code, _, err = run(["evaluate", tmp_path / "cold.joblib", tmp_path / "t.csv"], capsys)
+    assert code == 2
+    assert "Found 1 unknown item id(s) not seen during fit: [12]" in err  # 11 is not unknown
+
+    pd.DataFrame({"user": [0, 1], "item": [11, 3]}).to_csv(tmp_path / "t.csv", index=False)
+    code, out, _ = run(["evaluate", tmp_path / "cold.joblib", tmp_path / "t.csv"], capsys)
+    assert code == 0 and "2 test interactions of 2 users" in out
+
+
 def test_model_trained_on_a_gpu_is_served_on_the_cpu(model_path, tmp_path, monkeypatch, capsys):
     # As in tests/test_persistence.py: a file whose tensors ask for CUDA.
     model = joblib.load(model_path)
@@ -275,13 +317,19 @@ def error_cases(files, model_path, tmp_path):
         (["recommend", train, 1], "not a model file"),
         (["recommend", tmp_path / "dict.joblib", 1], "holds a dict, not an sklearn-rec model"),
         (["recommend", model_path], "no users given"),
-        (["recommend", model_path, 1, 999], "1 user id(s) unknown to the model: 999"),
+        (
+            ["recommend", model_path, 1, 999],
+            "Found 1 unknown user id(s) not seen during fit: [999]",
+        ),
         (["recommend", model_path, "abc"], "user id 'abc' is not valid"),
         (["recommend", model_path, 1, "-n", "0"], "expected a positive integer"),
         (["recommend", model_path, 1, "--users-file", tmp_path / "none.csv"], "no such file"),
         (["evaluate", model_path, train, "--user-col", "user"], "no column 'user'"),
         (["evaluate", model_path, tmp_path / "bad.csv"], "cannot read the file"),
-        (["evaluate", model_path, tmp_path / "new_item.csv"], "1 item id(s) unknown to the model"),
+        (
+            ["evaluate", model_path, tmp_path / "new_item.csv"],
+            "new_item.csv: Found 1 unknown item id(s)",
+        ),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ]
 
@@ -299,7 +347,8 @@ def test_verbose_adds_the_traceback(model_path, capsys):
     code, _, err = run(["recommend", model_path, 999, "--verbose"], capsys)
     assert code == 2
     assert err.startswith("Traceback (most recent call last):")
-    assert err.splitlines()[-1].startswith("sklearn-rec recommend: error: 1 user id(s) unknown")
+    assert err.splitlines()[-1].startswith("sklearn-rec recommend: error: Found 1 unknown user id")
+    assert err.endswith("Pass --fallback to recommend the most popular items to them.\n")
 
 
 def test_help_and_version_return_0(capsys):

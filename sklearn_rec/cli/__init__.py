@@ -1,0 +1,266 @@
+"""Command line of sklearn-rec: ``sklearn-rec`` or ``python -m sklearn_rec``.
+
+Commands:
+
+- ``demo``: tune ``MatrixFactorization`` and ``NeuralRecommender`` on
+  MovieLens-100K, compare them with a baseline, show one user's films and
+  write plots (matplotlib: ``pip install "sklearn-rec[plot]"``);
+- ``fit``: train a model on a CSV or Parquet file of interactions and save it;
+- ``recommend``: top-n lists of a saved model for given users, as CSV or JSON;
+- ``evaluate``: ranking (and rating) metrics of a saved model on test
+  interactions.
+
+A user error (a missing file or column, an unknown user, a bad parameter) is
+reported as one line on stderr with exit code 2; ``--verbose`` adds the
+traceback.
+"""
+
+import argparse
+import sys
+import traceback
+
+import torch
+
+from .. import __version__
+from . import _commands
+from ._io import CommandError, one_line
+
+__all__ = ["main"]
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors fit on one line."""
+
+    def error(self, message):
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _build_parser():
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="show the traceback of an error"
+    )
+    training = argparse.ArgumentParser(add_help=False, parents=[common])
+    training.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    training.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="CPU threads of PyTorch (default: 1 for demo, whose small models gain little "
+        "from more and lose much when other work shares the cores; PyTorch's choice for fit)",
+    )
+    parser = _Parser(
+        prog="sklearn-rec",
+        description="Recommender estimators for scikit-learn: demo, fit, recommend, evaluate.",
+        epilog="Model files are pickles: load only files you trust.",
+    )
+    parser.add_argument("--version", action="version", version=f"sklearn-rec {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_demo(commands, training)
+    _add_fit(commands, training)
+    _add_recommend(commands, common)
+    _add_evaluate(commands, common)
+    return parser
+
+
+def _add_demo(commands, training):
+    demo = commands.add_parser(
+        "demo",
+        parents=[training],
+        help="tune both estimators on MovieLens-100K and compare them",
+        description="Tune MatrixFactorization (mse and bpr losses) and NeuralRecommender "
+        "with GridSearchCV on MovieLens-100K, compare them with a popularity / global-mean "
+        "baseline on a per-user holdout, show one user's films and write PNG plots. "
+        "The data is read from --data-home (default: $SKLEARN_REC_DATA) or downloaded once. "
+        'The plots need matplotlib: pip install "sklearn-rec[plot]".',
+    )
+    demo.add_argument(
+        "-o",
+        "--output",
+        default="sklearn-rec-demo",
+        metavar="DIR",
+        help="folder for the plots (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--data-home", metavar="DIR", help="folder that holds ml-100k/ (default: SKLEARN_REC_DATA)"
+    )
+    demo.add_argument("--user", type=int, metavar="ID", help="the user whose films are shown")
+    demo.set_defaults(handler=_commands.demo, threads=1)
+
+
+def _add_fit(commands, training):
+    fit = commands.add_parser(
+        "fit",
+        parents=[training],
+        help="train a model on an interactions file and save it",
+        description="Train a model on a CSV, TSV or Parquet file of interactions (one per "
+        "row, with a header) and save it with joblib. Without --rating-col every row is a "
+        "positive (implicit feedback).",
+        epilog="--verbose also prints skorch's table of losses per epoch.",
+    )
+    fit.add_argument("data", help="interactions file: .csv, .tsv, .parquet or .pq")
+    fit.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="model file to write (.joblib)"
+    )
+    fit.add_argument(
+        "--user-col", default="user", metavar="COL", help="user id column (default: %(default)s)"
+    )
+    fit.add_argument(
+        "--item-col", default="item", metavar="COL", help="item id column (default: %(default)s)"
+    )
+    fit.add_argument(
+        "--rating-col", metavar="COL", help="rating (or 0/1 label) column; default: none"
+    )
+    fit.add_argument(
+        "--model",
+        choices=sorted(_commands.MODELS),
+        default="mf",
+        help="mf: MatrixFactorization, neural: NeuralRecommender (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--loss",
+        help="training loss (default: mse with --rating-col, else bpr for mf and bce for neural)",
+    )
+    fit.add_argument("--epochs", type=_positive_int, metavar="N", help="max_epochs")
+    fit.add_argument("--lr", type=float, help="learning rate")
+    fit.add_argument("--batch-size", type=_positive_int, metavar="N", help="rows per batch")
+    fit.add_argument(
+        "--random-state", type=int, metavar="SEED", help="seed, for reproducible training"
+    )
+    fit.add_argument("--device", help="torch device, such as cpu or cuda (default: cpu)")
+    fit.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other parameter of the estimator, e.g. n_factors=64 or "
+        "hidden_units=(64,32) or optimizer__weight_decay=1e-5; repeatable",
+    )
+    fit.add_argument(
+        "--keep-training-state",
+        action="store_true",
+        help="also save the optimizer state and history, so that partial_fit can continue "
+        "training (a larger file)",
+    )
+    fit.set_defaults(handler=_commands.fit)
+
+
+def _add_recommend(commands, common):
+    recommend = commands.add_parser(
+        "recommend",
+        parents=[common],
+        help="top-n lists of a saved model",
+        description="Print or write the top-n items of a saved model for the given users, "
+        "best first, the items each user interacted with in training left out.",
+    )
+    recommend.add_argument("model", help="model file written by fit")
+    recommend.add_argument("users", nargs="*", help="user ids")
+    recommend.add_argument(
+        "--users-file",
+        metavar="FILE",
+        help="more user ids: a .txt file with one per line, or a .csv/.tsv/.parquet file "
+        "with a user column",
+    )
+    recommend.add_argument(
+        "--user-col", metavar="COL", help="user column of --users-file (default: the model's)"
+    )
+    recommend.add_argument(
+        "-n", type=_positive_int, default=10, metavar="N", help="list length (default: 10)"
+    )
+    recommend.add_argument(
+        "--format", choices=["csv", "json"], help="default: json for a .json --output, else csv"
+    )
+    recommend.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
+    recommend.add_argument(
+        "--include-seen", action="store_true", help="also recommend the items seen in training"
+    )
+    recommend.add_argument(
+        "--fallback",
+        action="store_true",
+        help="recommend the most popular items to unknown users instead of failing",
+    )
+    recommend.set_defaults(handler=_commands.recommend)
+
+
+def _add_evaluate(commands, common):
+    evaluate = commands.add_parser(
+        "evaluate",
+        parents=[common],
+        help="metrics of a saved model on test interactions",
+        description="NDCG, recall and hit rate at k of a saved model over the users of a "
+        "test file (each row a relevant item; with --rating-col, rows rated 0 or less are "
+        "not), the items seen in training left out; RMSE and MAE too for a model trained "
+        "on ratings (loss mse) given --rating-col.",
+    )
+    evaluate.add_argument("model", help="model file written by fit")
+    evaluate.add_argument("data", help="test interactions: .csv, .tsv, .parquet or .pq")
+    evaluate.add_argument("--user-col", metavar="COL", help="user id column (default: the model's)")
+    evaluate.add_argument("--item-col", metavar="COL", help="item id column (default: the model's)")
+    evaluate.add_argument("--rating-col", metavar="COL", help="rating column (default: none)")
+    evaluate.add_argument(
+        "-k",
+        type=_positive_int,
+        default=10,
+        metavar="K",
+        help="cut-off of the ranking metrics (default: 10)",
+    )
+    evaluate.add_argument(
+        "--format", choices=["table", "json"], default="table", help="default: %(default)s"
+    )
+    evaluate.add_argument(
+        "--fallback",
+        action="store_true",
+        help="score unknown users and items with the model's fallback instead of failing",
+    )
+    evaluate.set_defaults(handler=_commands.evaluate)
+
+
+def main(argv=None):
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after the program name; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    exit_code : int
+        0 on success, 2 for a usage error or an error in the input.
+    """
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        return EXIT_ERROR
+    threads = torch.get_num_threads()
+    try:
+        if getattr(args, "threads", None):
+            torch.set_num_threads(args.threads)
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("sklearn-rec: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (CommandError, OSError, ValueError, TypeError) as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"sklearn-rec {args.command}: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        # A caller in the same process (a notebook, a test) keeps its setting.
+        torch.set_num_threads(threads)

@@ -1,0 +1,294 @@
+"""The commands of the command line, one function each: ``demo``, ``fit``, ``recommend``,
+``evaluate``.
+
+Each takes the parsed arguments and returns the exit code; a problem with
+what the user asked for raises a :class:`~._io.CommandError` (or the
+estimator's own ``ValueError``), which :func:`~sklearn_rec.cli.main` reports
+in one line.
+"""
+
+import ast
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+from skorch.callbacks import ProgressBar
+
+from .. import MatrixFactorization, NeuralRecommender
+from ..metrics import make_ranking_scorer
+from ..model_selection import UserHoldoutSplit
+from . import _demo
+from ._io import (
+    CommandError,
+    check_columns,
+    format_lists,
+    load_model,
+    print_table,
+    read_table,
+    read_user_file,
+    save_model,
+    write_text,
+)
+
+MODELS = {"mf": MatrixFactorization, "neural": NeuralRecommender}
+# Without ratings mse cannot train: each model's usual implicit-feedback loss.
+RANKING_LOSS = {"mf": "bpr", "neural": "bce"}
+# Column label and metric name of the ranking metrics every command reports.
+RANKING_METRICS = {"NDCG": "ndcg", "Recall": "recall", "HR": "hit_rate"}
+
+
+# -- demo ----------------------------------------------------------------------------
+
+
+def demo(args):
+    """Tune, compare, show a user's films and plot; see ``sklearn-rec demo --help``."""
+    start = time.perf_counter()
+    Figure = _demo.figure_class()  # before the long steps, not after them
+    movielens = _demo.load_movielens(args.data_home)
+    folder = Path(args.output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"{folder}: cannot create the folder: {exc.strerror or exc}.") from exc
+    frame = movielens.frame
+    X, y = frame[["user", "item"]], frame["rating"].to_numpy()
+    train, test = next(UserHoldoutSplit(test_size=0.2, random_state=0).split(X))
+    X_train, y_train, X_test, y_test = X.iloc[train], y[train], X.iloc[test], y[test]
+    user = _demo.demo_user(X_test) if args.user is None else args.user
+    if user not in set(X_train["user"]):
+        raise CommandError(f"--user {user}: no such user in MovieLens-100K.")
+    print(
+        f"MovieLens-100K: {len(X):,} ratings of {X.user.nunique()} users on "
+        f"{X.item.nunique():,} films; 20% of each user's ratings held out for testing "
+        f"({len(test):,}).\n"
+    )
+    rows = [_demo.baseline_row(X_train, y_train, X_test, y_test)]
+    searches = {}
+    specs = _demo.searches()
+    for step, (label, estimator, grid, uses_ratings) in enumerate(specs, start=1):
+        if not args.quiet:
+            print(f"[{step}/{len(specs)}] Tuning {label}", file=sys.stderr)
+        search = _demo.tune(estimator, grid, uses_ratings, X_train, y_train)
+        scores = _test_metrics(search.best_estimator_, X_test, y_test if uses_ratings else None, 10)
+        rows.append({"model": label, **scores, "fit s": search.refit_time_})
+        searches[label] = search
+
+    columns = ["model", "RMSE", "NDCG@10", "Recall@10", "HR@10", "fit s"]
+    print_table(columns, [[row.get(column) for column in columns] for row in rows])
+    print("\nTuned by GridSearchCV on a per-user holdout of the training part (best of 2):")
+    for label, search in searches.items():
+        best = ", ".join(f"{key}={value!r}" for key, value in search.best_params_.items())
+        print(f"  {label}: {best}")
+
+    best_label = max(rows[1:], key=lambda row: row["NDCG@10"])["model"]
+    _demo.print_user_films(
+        searches[best_label].best_estimator_, best_label, user, movielens, train, test
+    )
+    paths = _demo.write_plots(Figure, folder, searches, rows)
+    print(f"\nPlots: {', '.join(map(str, paths))}")
+    print(f"Done in {time.perf_counter() - start:.0f} s.")
+    return 0
+
+
+# -- fit -----------------------------------------------------------------------------
+
+
+def fit(args):
+    """Train on an interactions file and save the model; see ``sklearn-rec fit --help``."""
+    folder = Path(args.output).parent
+    if not folder.is_dir():  # before training, not after
+        raise CommandError(f"{args.output}: the folder {folder} does not exist.")
+    columns = {"--user-col": args.user_col, "--item-col": args.item_col}
+    if args.rating_col:
+        columns["--rating-col"] = args.rating_col
+    model = _build_model(args)
+    frame = read_table(args.data)
+    check_columns(frame, args.data, columns)
+    X = frame[[args.user_col, args.item_col]]
+    y = frame[args.rating_col].to_numpy() if args.rating_col else None
+    start = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - start
+    # The progress bar and the epoch table were for this run, not part of the model.
+    model.set_params(callbacks=None, verbose=0)
+    if not args.keep_training_state:
+        model.trim_for_prediction()
+    save_model(model, args.output)
+    size = Path(args.output).stat().st_size
+    print(
+        f"Trained {type(model).__name__}(loss={model.loss!r}) on {len(X):,} interactions "
+        f"({model.n_users_:,} users, {model.n_items_:,} items) in {seconds:.1f} s; "
+        f"saved to {args.output} ({size / 1e6:.2f} MB)."
+    )
+    return 0
+
+
+def _parse_param(text):
+    """``"key=value"`` -> ``(key, value)``; the value as a Python literal where it is one."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key.isidentifier():
+        raise CommandError(f"--param expects key=value, got {text!r}.")
+    try:
+        return key, ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        return key, value.strip()  # a plain word, such as a loss name
+
+
+def _build_model(args):
+    """The estimator that ``fit`` trains, from the options and ``--param`` pairs."""
+    estimator = MODELS[args.model]
+    params = {}
+    for text in args.param:
+        key, value = _parse_param(text)
+        if "__" not in key and key not in estimator().get_params():
+            raise CommandError(
+                f"--param {key}: {estimator.__name__} has no parameter {key!r}; see "
+                f"help({estimator.__name__}) for its parameters."
+            )
+        params[key] = value
+    options = {
+        "loss": args.loss,
+        "max_epochs": args.epochs,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "random_state": args.random_state,
+        "device": args.device,
+    }
+    for key, value in options.items():
+        if value is None:
+            continue
+        if key in params:
+            raise CommandError(f"{key} is given twice: by its own option and by --param.")
+        params[key] = value
+    params.setdefault("loss", "mse" if args.rating_col else RANKING_LOSS[args.model])
+    if args.verbose:
+        params.setdefault("verbose", 1)
+    if not args.quiet:
+        params.setdefault("callbacks", [ProgressBar()])
+    return estimator(**params)
+
+
+# -- recommend -----------------------------------------------------------------------
+
+
+def recommend(args):
+    """Write top-n lists of a saved model; see ``sklearn-rec recommend --help``."""
+    model = load_model(args.model)
+    user_col = args.user_col or _model_columns(model)[0]
+    ids = list(args.users)
+    if args.users_file:
+        ids += read_user_file(args.users_file, user_col)
+    if not ids:
+        raise CommandError("no users given: list user ids after the model, or pass --users-file.")
+    users = pd.unique(_cast_ids(ids, model.users_, "user", None))
+    if args.fallback:
+        model.set_params(handle_unknown="fallback")
+    else:
+        hint = "Pass --fallback to recommend the most popular items to them."
+        _check_known(model, "user", users, None, hint)
+    items, scores = model.recommend(users, n=args.n, exclude_seen=not args.include_seen)
+    output_format = args.format or ("json" if str(args.output).endswith(".json") else "csv")
+    write_text(format_lists(users, items, scores, output_format), args.output)
+    return 0
+
+
+# -- evaluate ------------------------------------------------------------------------
+
+
+def evaluate(args):
+    """Print test metrics of a saved model; see ``sklearn-rec evaluate --help``."""
+    model = load_model(args.model)
+    fit_user_col, fit_item_col = _model_columns(model)
+    user_col, item_col = args.user_col or fit_user_col, args.item_col or fit_item_col
+    columns = {"--user-col": user_col, "--item-col": item_col}
+    if args.rating_col:
+        columns["--rating-col"] = args.rating_col
+    frame = read_table(args.data, text_columns=[user_col, item_col])
+    check_columns(frame, args.data, columns)
+    users = _cast_ids(frame[user_col], model.users_, "user", args.data)
+    items = _cast_ids(frame[item_col], model.items_, "item", args.data)
+    if args.fallback:
+        model.set_params(handle_unknown="fallback")
+    else:
+        hint = "Pass --fallback to score them with the model's fallback."
+        _check_known(model, "user", users, args.data, hint)
+        _check_known(model, "item", items, args.data, hint)
+    # The column names of fit, so that scikit-learn's feature-name check passes.
+    X = pd.DataFrame({fit_user_col: users, fit_item_col: items})
+    y = frame[args.rating_col].to_numpy() if args.rating_col else None
+    metrics = _test_metrics(model, X, y, args.k)
+    n_users = int(pd.Series(users).nunique())
+    if args.format == "json":
+        print(json.dumps({**metrics, "users": n_users, "interactions": len(X)}, indent=2))
+    else:
+        print(f"{len(X):,} test interactions of {n_users:,} users")
+        print_table(["metric", "value"], list(metrics.items()))
+    return 0
+
+
+def _test_metrics(model, X, y, k):
+    """Ranking metrics at ``k``, plus RMSE and MAE for a rating model given ratings."""
+    results = {
+        f"{label}@{k}": make_ranking_scorer(metric, k=k)(model, X, y)
+        for label, metric in RANKING_METRICS.items()
+    }
+    if model.loss == "mse" and y is not None:
+        predictions = model.predict(X)
+        results["RMSE"] = float(root_mean_squared_error(y, predictions))
+        results["MAE"] = float(mean_absolute_error(y, predictions))
+    return results
+
+
+# -- ids -----------------------------------------------------------------------------
+
+
+def _model_columns(model):
+    """The user and item column names of the model's training data."""
+    names = getattr(model, "feature_names_in_", None)
+    return ("user", "item") if names is None else (str(names[0]), str(names[1]))
+
+
+def _cast_ids(values, known, name, source):
+    """Give ids (read as text, say) the type of the model's ids ``known``.
+
+    ``source`` is the file the ids come from, or None for the command line.
+    """
+    series = pd.Series(np.asarray(values, dtype=object))
+    kind = np.asarray(known).dtype.kind
+    if kind in "iuf":
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = numbers.isna()
+        if kind in "iu":
+            bad |= numbers % 1 != 0
+        if bad.any():
+            expected = "integers" if kind in "iu" else "numbers"
+            where = "" if source is None else f"{source}: "
+            raise CommandError(
+                f"{where}{name} id {series[bad].iloc[0]!r} is not valid: the model's "
+                f"{name} ids are {expected}."
+            )
+        return numbers.to_numpy(dtype=np.int64 if kind in "iu" else np.float64)
+    if len(known) and isinstance(known[0], str):
+        return series.astype(str).to_numpy(dtype=object)
+    return series.to_numpy()
+
+
+def _check_known(model, name, ids, source, hint):
+    """Raise, by the model's own check, for the ids of ``ids`` that ``model`` does not know.
+
+    Whatever the model's ``handle_unknown``: the command line falls back only
+    with ``--fallback``, which ``hint`` names. ``source`` is the file the ids
+    come from, or None for the command line.
+    """
+    codes = model._encode_users(ids) if name == "user" else model._encode_items(ids)
+    try:
+        model._check_known(name, ids, codes, always=hint)
+    except ValueError as exc:
+        if source is None:
+            raise
+        raise CommandError(f"{source}: {exc}") from exc

@@ -1,0 +1,187 @@
+"""Files and output of the command line: interaction tables, model files, tables and lists.
+
+Every problem with a file is a :class:`CommandError`: one line on stderr and
+exit code 2.
+"""
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+from skorch.exceptions import DeviceWarning
+
+from .._base import RecommenderMixin
+
+TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".parquet": None, ".pq": None}
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for: one line on stderr, exit code 2."""
+
+
+def one_line(exc):
+    """The message of ``exc`` on one line (its type when it has none)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# -- reading -------------------------------------------------------------------------
+
+
+def read_table(path, text_columns=()):
+    """Read a CSV (``.csv``), TSV (``.tsv``) or Parquet (``.parquet``, ``.pq``) file.
+
+    CSV and TSV files need a header row. ``text_columns`` are read as strings,
+    so that ids such as ``007`` keep their leading zeros until they are cast
+    to the type of a model's ids.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise CommandError(
+            f"{path}: unsupported file type {suffix or '(no extension)'!r}; expected one of "
+            f"{', '.join(TABLE_SUFFIXES)}."
+        )
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file.")
+    try:
+        if TABLE_SUFFIXES[suffix] is None:
+            frame = pd.read_parquet(path)
+        else:
+            dtype = dict.fromkeys(text_columns, str)
+            frame = pd.read_csv(path, sep=TABLE_SUFFIXES[suffix], dtype=dtype)
+    except ImportError as exc:
+        raise CommandError(
+            f"{path}: reading Parquet needs pyarrow or fastparquet (pip install pyarrow)."
+        ) from exc
+    except (ValueError, OSError) as exc:  # pandas' parser errors are ValueErrors
+        raise CommandError(f"{path}: cannot read the file: {one_line(exc)}") from exc
+    if frame.empty:
+        raise CommandError(f"{path}: the file has no rows.")
+    return frame
+
+
+def check_columns(frame, path, columns):
+    """Raise unless ``frame`` has every column of ``columns`` (``{option: column}``)."""
+    for option, column in columns.items():
+        if column not in frame.columns:
+            present = ", ".join(map(repr, frame.columns[:20]))
+            raise CommandError(
+                f"{path}: no column {column!r} ({option}); the columns are {present}."
+            )
+
+
+def read_user_file(path, column):
+    """User ids from a text file (one per line) or a CSV/TSV/Parquet file's ``column``."""
+    path = Path(path)
+    if path.suffix.lower() == ".txt":
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{path}: cannot read the file: {one_line(exc)}") from exc
+        return [line.strip() for line in lines if line.strip()]
+    frame = read_table(path, text_columns=[column])
+    if column not in frame.columns and frame.shape[1] == 1:
+        column = frame.columns[0]
+    check_columns(frame, path, {"--user-col": column})
+    return frame[column].tolist()
+
+
+# -- model files ---------------------------------------------------------------------
+
+
+def save_model(model, path):
+    """Write ``model`` to ``path`` with joblib."""
+    try:
+        # zlib level 3: about 2.5 times smaller for MovieLens-100K, quick to load.
+        joblib.dump(model, path, compress=3)
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot write the model: {exc.strerror or exc}.") from exc
+
+
+def load_model(path):
+    """Load a fitted recommender saved by ``fit`` (or by ``joblib.dump``/``pickle``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CommandError(f"{path}: no such model file.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = joblib.load(path)
+        except Exception as exc:  # whatever unpickling raises, the file is no model
+            raise CommandError(f"{path}: not a model file: {one_line(exc)}") from exc
+    moved_to_cpu = False
+    for warning in caught:
+        if issubclass(warning.category, DeviceWarning):
+            moved_to_cpu = True  # skorch warns twice, at length; one line says it
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    if moved_to_cpu:
+        print(
+            f"note: {path} was trained on a GPU; without CUDA here it runs on the CPU.",
+            file=sys.stderr,
+        )
+    if not isinstance(model, RecommenderMixin):
+        raise CommandError(f"{path}: holds a {type(model).__name__}, not an sklearn-rec model.")
+    check_is_fitted(model)
+    return model
+
+
+# -- output --------------------------------------------------------------------------
+
+
+def write_text(text, output):
+    """Write ``text`` to the file ``output``, or to stdout when it is None."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"{output}: cannot write the file: {exc.strerror or exc}.") from exc
+
+
+def format_lists(users, items, scores, output_format):
+    """Recommendation lists as CSV (``user,rank,item,score`` rows) or as JSON."""
+    # -inf pads the rows of users with fewer eligible items than n: no items.
+    keep = np.isfinite(scores)
+    if output_format == "json":
+        lists = [
+            {"user": user, "items": row[ok].tolist(), "scores": row_scores[ok].tolist()}
+            for user, row, row_scores, ok in zip(users.tolist(), items, scores, keep, strict=True)
+        ]
+        # One user per line: readable, and still one JSON document.
+        return "[\n" + ",\n".join(json.dumps(entry) for entry in lists) + "\n]\n"
+    rows, ranks = np.nonzero(keep)
+    frame = pd.DataFrame(
+        {"user": users[rows], "rank": ranks + 1, "item": items[keep], "score": scores[keep]}
+    )
+    return frame.to_csv(index=False)
+
+
+def print_table(header, rows):
+    """Print ``rows`` under ``header`` in aligned columns; floats get 3 decimals."""
+    cells = [
+        [
+            "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+            for value in row
+        ]
+        for row in rows
+    ]
+    widths = [max(len(str(h)), *(len(row[i]) for row in cells)) for i, h in enumerate(header)]
+
+    def line(values):
+        first = f"{values[0]:<{widths[0]}}"
+        rest = (f"{value:>{width}}" for value, width in zip(values[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest]).rstrip()
+
+    print(line(header))
+    print("  ".join("-" * width for width in widths))
+    for row in cells:
+        print(line(row))
