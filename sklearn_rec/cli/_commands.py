@@ -237,7 +237,7 @@ def _test_metrics(model, X, y, k):
         f"{label}@{k}": make_ranking_scorer(metric, k=k)(model, X, y)
         for label, metric in RANKING_METRICS.items()
     }
-    if model.loss == "mse" and y is not None:
+    if model._predicts_ratings and y is not None:
         predictions = model.predict(X)
         results["RMSE"] = float(root_mean_squared_error(y, predictions))
         results["MAE"] = float(mean_absolute_error(y, predictions))
@@ -285,7 +285,8 @@ def _check_known(model, name, ids, source, hint):
     with ``--fallback``, which ``hint`` names. ``source`` is the file the ids
     come from, or None for the command line.
     """
-    codes = model._encode_users(ids) if name == "user" else model._encode_items(ids)
+    vocabulary = model._user_vocabulary if name == "user" else model._item_vocabulary
+    codes = vocabulary.encode(ids)
     try:
         model._check_known(name, ids, codes, always=hint)
     except ValueError as exc:
