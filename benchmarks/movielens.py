@@ -46,7 +46,9 @@ global mean are written in the harness (``_movielens/adapters``).
 Data sets: ``100k`` and ``latest-small`` (all three protocols);
 ``planted``: ``make_interactions(n_users=300, n_items=200,
 n_interactions=7000, implicit=True, random_state=0)``, every row a positive,
-for ``topn``; ``ncf-1m``: the leave-one-out split of MovieLens 1M published
+for ``topn``; ``1m``: MovieLens 1M from
+``ml-1m-no-timestamps/ratings.dat`` (no times: ``loo`` holds out one random
+item per user); ``ncf-1m``: the leave-one-out split of MovieLens 1M published
 with NCF (``ml-1m.train.rating``, ``ml-1m.test.rating`` and
 ``ml-1m.test.negative`` in ``$SKLEARN_REC_DATA/ncf-ml-1m``), for ``loo``,
 with its own test items and negatives.

@@ -16,6 +16,8 @@ from . import N_NEGATIVES, SEED
 class Part:
     """Interactions of one side of a split: raw ids, ratings, timestamps.
 
+    ``timestamps=False``: the data has no times (its ``timestamp`` column is
+    a placeholder), so leave-one-out holds out a random item per user.
     ``given_loo``, for a data set published with its leave-one-out split:
     ``(test_positions, negatives)``, the rows of ``frame`` that are test items
     and the sampled negatives of each, in the same order.
@@ -23,6 +25,7 @@ class Part:
 
     frame: pd.DataFrame  # columns user, item, timestamp, rating
     given_loo: tuple | None = None
+    timestamps: bool = True
 
     @property
     def users(self):
@@ -40,7 +43,7 @@ class Part:
         return self.frame[["user", "item", "timestamp"] if with_time else ["user", "item"]]
 
     def take(self, positions):
-        return Part(self.frame.iloc[positions].reset_index(drop=True))
+        return Part(self.frame.iloc[positions].reset_index(drop=True), timestamps=self.timestamps)
 
 
 def interaction_matrix(users, items, user_index, item_index, dtype=np.float32):
@@ -82,7 +85,23 @@ PLANTED = {
 def load_planted():
     X, y = make_interactions(**PLANTED)
     frame = X[["user", "item"]].assign(timestamp=0, rating=np.asarray(y, dtype=np.float64))
-    return Part(frame.reset_index(drop=True))
+    return Part(frame.reset_index(drop=True), timestamps=False)
+
+
+def load_ml1m_without_timestamps():
+    """MovieLens 1M from ``DATA_HOME/ml-1m-no-timestamps/ratings.dat`` (``user::item::rating``).
+
+    A reconstruction of the ratings without their times, rows sorted by user
+    and item; ``fetch_movielens("1m")`` reads the original 4-field file.
+    """
+    path = get_data_home() / "ml-1m-no-timestamps" / "ratings.dat"
+    # "::" as the separator needs pandas' Python parser; ":" with the empty
+    # fields skipped reads the same columns with the C parser.
+    frame = pd.read_csv(path, sep=":", header=None, usecols=[0, 2, 4], dtype=np.int64)
+    frame.columns = ["user", "item", "rating"]
+    frame = frame.assign(timestamp=0)[["user", "item", "timestamp", "rating"]]
+    frame["rating"] = frame["rating"].astype(np.float64)
+    return Part(frame, timestamps=False)
 
 
 # The leave-one-out split of MovieLens 1M published with NCF (He et al., WWW
@@ -147,6 +166,11 @@ DATASETS = {
         load_planted,
         "planted (make_interactions(" + ", ".join(f"{k}={v}" for k, v in PLANTED.items()) + "))",
         ("topn",),
+    ),
+    "1m": Dataset(
+        load_ml1m_without_timestamps,
+        "ml-1m (ratings without timestamps)",
+        ("ratings", "topn", "loo"),
     ),
     "ncf-1m": Dataset(load_ncf_1m, "ml-1m, the NCF split (He et al. 2017)", ("loo",)),
 }

@@ -201,13 +201,17 @@ def check_against_score(model, test, ndcg, name):
 
 
 class LeaveOneOut:
-    """The NCF protocol: each user's latest item against 99 sampled negatives."""
+    """The NCF protocol: each user's latest item against 99 sampled negatives.
+
+    Without timestamps the held-out item is a random one of the user's; a data
+    set published with its split (``given_loo``) brings its own.
+    """
 
     name = "loo"
 
     def __init__(self, data, ctx, tag):
         if data.given_loo is None:
-            train, test = leave_last_out(data)
+            train, test = leave_one_out(data)
             self.negatives = sample_negatives(test.users, data, N_NEGATIVES, SEED)
         else:
             test_positions, self.negatives = data.given_loo
@@ -216,13 +220,14 @@ class LeaveOneOut:
         self.given = data.given_loo is not None
         self.train, self.n_test_users = train, len(test.frame)
         self.users, self.targets = test.users, test.items
-        # LeaveLastOutSplit keeps test items warm, so every item of the data is a
+        # The splitters keep test items warm, so every item of the data is a
         # training item; a published split must be checked.
         candidates = np.concatenate([self.negatives.ravel(), self.targets])
         cold = np.setdiff1d(candidates, train.items)
         if len(cold):
             raise ValueError(f"{len(cold)} test items or negatives are not training items")
-        self.inner_train, inner_val = leave_last_out(train)
+        self.inner_train, inner_val = leave_one_out(train)
+        self.timestamps = train.timestamps
         self.val_users, self.val_targets = inner_val.users, inner_val.items
         # Validation negatives: outside the user's (outer) training interactions,
         # so that the test part plays no role in tuning.
@@ -246,20 +251,24 @@ class LeaveOneOut:
         return f"HR@10 {row['hit_rate']:.4f} NDCG@10 {row['ndcg']:.4f} fit {row['fit_s']:.1f}s"
 
     def result(self, models, selected):
+        if self.timestamps:
+            splitter = "LeaveLastOutSplit"
+            held_out = "latest interaction per user by timestamp, ties by row"
+        else:
+            splitter = f"UserHoldoutSplit(test_size=1, random_state={SEED})"
+            held_out = "one random interaction per user: the data has no timestamps"
         split = (
             "the published split: one test item per user and its 99 negatives, shared by all "
             "models; the target loses ties"
             if self.given
-            else "LeaveLastOutSplit (latest interaction per user by timestamp, ties by row); "
-            f"{N_NEGATIVES} negatives per user drawn once (numpy default_rng({SEED})) among the "
-            "items the user never interacted with in the whole data set, shared by all models; "
-            "the target loses ties"
+            else f"{splitter} ({held_out}); {N_NEGATIVES} negatives per user drawn once (numpy "
+            f"default_rng({SEED})) among the items the user never interacted with in the whole "
+            "data set, shared by all models; the target loses ties"
         )
         return {
             "split": split,
-            "tuning": "LeaveLastOutSplit inside the training part, validation negatives drawn "
-            "among the items outside the user's training interactions; highest validation "
-            "NDCG@10",
+            "tuning": f"{splitter} inside the training part, validation negatives drawn among "
+            "the items outside the user's training interactions; highest validation NDCG@10",
             "n_train": len(self.train.frame),
             "n_test_users": self.n_test_users,
             "models": models,
@@ -299,8 +308,13 @@ def loo_metrics(model, users, targets, negatives):
     }, score_s
 
 
-def leave_last_out(part):
-    train, test = next(LeaveLastOutSplit(time_column="timestamp").split(part.X(with_time=True)))
+def leave_one_out(part):
+    """The latest interaction of each user, or a random one where ``part`` has no times."""
+    if part.timestamps:
+        splitter, X = LeaveLastOutSplit(time_column="timestamp"), part.X(with_time=True)
+    else:
+        splitter, X = UserHoldoutSplit(test_size=1, random_state=SEED), part.X()
+    train, test = next(splitter.split(X))
     return part.take(train), part.take(test)
 
 
