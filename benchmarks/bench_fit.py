@@ -43,12 +43,12 @@ Usage::
 import argparse
 import json
 import statistics
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import skorch
 import torch
+from _common import limit_threads, metadata, timed
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
 from sklearn_rec.datasets import make_interactions
@@ -147,7 +147,10 @@ class HandLoop:
 
     def epoch(self):
         """Train one epoch; return its duration in seconds and its mean batch loss."""
-        start = time.perf_counter()
+        mean_loss, seconds = timed(self._train_epoch)
+        return seconds, mean_loss
+
+    def _train_epoch(self):
         user_all, item_all = self.data["user"], self.data["item"]
         n = len(user_all)
         order = torch.randperm(n)
@@ -168,17 +171,14 @@ class HandLoop:
             loss.backward()
             self.optimizer.step()
             total += loss.detach() * len(index)
-        mean_loss = total.item() / n
-        return time.perf_counter() - start, mean_loss
+        return total.item() / n
 
 
 def benchmark(config, X, y, encoded, epochs):
     """Alternate estimator and hand-written epochs; return one row of results."""
     y = y if config.loss == "mse" else None
     est = make_estimator(config)
-    start = time.perf_counter()
-    est.fit(X, y)
-    fit_seconds = time.perf_counter() - start
+    _, fit_seconds = timed(est.fit, X, y)
     hand = HandLoop(config, *encoded)
     hand.epoch()
     hand_seconds = []
@@ -239,7 +239,9 @@ def parse_args():
         "--n-interactions", type=int, default=1_000_000, help="size of the synthetic data"
     )
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs after one warm-up")
-    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument(
+        "--threads", type=int, help="torch and BLAS threads (default: the libraries')"
+    )
     parser.add_argument("--all", action="store_true", help="also benchmark NeuralRecommender")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     args = parser.parse_args()
@@ -250,8 +252,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    limit_threads(args.threads)
     warm_up_torch()
     X, y = make_data(args.n_interactions)
     encoded = encode(X, y)
@@ -273,7 +274,7 @@ def main():
         print_row(results[-1])
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"setting": setting, "results": results}, f, indent=2)
+            json.dump({"setting": setting, "meta": metadata(), "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

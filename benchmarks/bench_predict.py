@@ -36,11 +36,11 @@ import argparse
 import cProfile
 import json
 import pstats
-import time
 
 import numpy as np
 import pandas as pd
 import torch
+from _common import limit_threads, metadata, timed
 
 from sklearn_rec import MatrixFactorization
 from sklearn_rec._vocabulary import Vocabulary, check_id_column
@@ -52,9 +52,8 @@ def best_time(function, repeats):
     """The result of ``function()`` and the best of ``repeats`` wall times."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
+        result, seconds = timed(function)
+        times.append(seconds)
     return result, min(times)
 
 
@@ -156,7 +155,9 @@ def parse_args():
     parser.add_argument("--n-items", type=int, default=60_000)
     parser.add_argument("--factors", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3, help="best of this many runs")
-    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument(
+        "--threads", type=int, help="torch and BLAS threads (default: the libraries')"
+    )
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     return parser.parse_args()
@@ -164,8 +165,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    limit_threads(args.threads)
     rng = np.random.default_rng(SEED)
     user_vocab, users = make_ids("u", args.n_users, args.n_rows, rng)
     item_vocab, items = make_ids("i", args.n_items, args.n_rows, rng)
@@ -198,7 +198,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             results = {"encode": encoding, "predict": predicting}
-            json.dump({"setting": setting, "results": results}, f, indent=2)
+            json.dump({"setting": setting, "meta": metadata(), "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

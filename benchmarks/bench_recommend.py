@@ -54,11 +54,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import pandas as pd
 import torch
+from _common import limit_threads, metadata, timed
 from _memory import reset_peak, resident_mib
 from scipy import sparse
 from threadpoolctl import threadpool_limits
@@ -183,29 +183,26 @@ def measured(run):
     """Run once; return the result, seconds, RSS before and peak RSS during the call."""
     before = resident_mib("VmRSS")
     reset_peak()
-    start = time.perf_counter()
-    result = run()
-    seconds = time.perf_counter() - start
+    result, seconds = timed(run)
     return result, {"seconds": seconds, "before_mib": before, "peak_mib": resident_mib("VmHWM")}
 
 
 def child(args):
     """``--method`` mode: build the data, run one method, write its results to ``--out``."""
-    torch.set_num_threads(args.threads)
-    with threadpool_limits(limits=args.threads):
-        seen, user_factors, item_factors = make_data(args)
-        if args.method == "sweep":
-            est = fit_ours(seen, user_factors, item_factors)
-            rows = []
-            for exponent in args.budgets:
-                est._score_budget = 2**exponent
-                _, row = measured(lambda: est.recommend(est.users_, n=N))
-                rows.append({"budget": f"2**{exponent}", **row})
-            result = {"sweep": rows}
-        else:
-            run = SETUPS[args.method](seen, user_factors, item_factors, args.threads)
-            top, result = measured(run)
-            np.save(os.path.join(args.out, f"{args.method}.npy"), np.asarray(top, dtype=np.int64))
+    limit_threads(args.threads)
+    seen, user_factors, item_factors = make_data(args)
+    if args.method == "sweep":
+        est = fit_ours(seen, user_factors, item_factors)
+        rows = []
+        for exponent in args.budgets:
+            est._score_budget = 2**exponent
+            _, row = measured(lambda: est.recommend(est.users_, n=N))
+            rows.append({"budget": f"2**{exponent}", **row})
+        result = {"sweep": rows}
+    else:
+        run = SETUPS[args.method](seen, user_factors, item_factors, args.threads)
+        top, result = measured(run)
+        np.save(os.path.join(args.out, f"{args.method}.npy"), np.asarray(top, dtype=np.int64))
     with open(os.path.join(args.out, f"{args.method}.json"), "w") as f:
         json.dump(result, f)
 
@@ -269,8 +266,8 @@ def main():
     if args.method:
         child(args)
         return
-    with threadpool_limits(limits=args.threads):
-        seen, user_factors, item_factors = make_data(args)
+    limit_threads(args.threads)
+    seen, user_factors, item_factors = make_data(args)
     setting = {
         "n_users": args.n_users,
         "n_items": args.n_items,
@@ -323,7 +320,11 @@ def main():
         print(f"fastest: _score_budget = {min(sweep, key=lambda r: r['seconds'])['budget']}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"setting": setting, "results": results, "sweep": sweep}, f, indent=2)
+            json.dump(
+                {"setting": setting, "meta": metadata(), "results": results, "sweep": sweep},
+                f,
+                indent=2,
+            )
 
 
 if __name__ == "__main__":

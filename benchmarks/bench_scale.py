@@ -37,9 +37,9 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
+from _common import limit_threads, metadata, timed
 from _memory import reset_peak, resident_mib
 
 SEED = 0
@@ -64,11 +64,9 @@ def make_data(n_rows, n_users, n_items):
 
 def child(args):
     """Fit one configuration; print its measurements as JSON."""
-    import torch
-
     from sklearn_rec import MatrixFactorization
 
-    torch.set_num_threads(args.threads)
+    limit_threads(args.threads)
     libraries = resident_mib("VmRSS")
     X, y = make_data(args.rows, args.n_users, args.n_items)
     reset_peak()  # the data's temporaries do not count
@@ -82,9 +80,7 @@ def child(args):
         sparse=args.sparse,
         random_state=SEED,
     )
-    start = time.perf_counter()
-    est.fit(X, y if args.loss == "mse" else None)
-    fit_seconds = time.perf_counter() - start
+    _, fit_seconds = timed(est.fit, X, y if args.loss == "mse" else None)
     parameter_bytes = sum(p.numel() * p.element_size() for p in est.module_.parameters())
     model_bytes = 3 * parameter_bytes  # the parameters and Adam's two moments
     epoch = est.history_[-1, "dur"]
@@ -185,7 +181,7 @@ def main():
         results += runs
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"setting": vars(args), "results": results}, f, indent=2)
+            json.dump({"setting": vars(args), "meta": metadata(), "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -22,19 +22,17 @@ Run from the repository root::
 """
 
 import argparse
-import time
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import torch
+from _common import limit_threads, timed
 
 from sklearn_rec import MatrixFactorization
 from sklearn_rec._features import FeatureEncoder
 from sklearn_rec._vocabulary import Vocabulary
 from sklearn_rec.datasets import fetch_movielens
 from sklearn_rec.metrics import ndcg_at_k
-from sklearn_rec.metrics._scorer import relevant_items_by_user
 from sklearn_rec.model_selection import ColdStartSplit, UserHoldoutSplit
 
 
@@ -121,8 +119,7 @@ def main():
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--data-home", default=None)
     args = parser.parse_args()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    limit_threads(args.threads)
     try:
         import lightfm  # noqa: F401
     except ImportError:
@@ -150,13 +147,16 @@ def main():
     for name, splitter in splits.items():
         train_index, test_index = next(splitter.split(X))
         train, test = X.iloc[train_index], X.iloc[test_index]
-        users, truth = relevant_items_by_user(test)
-        start = time.perf_counter()
-        with_features = MatrixFactorization(
-            **params, user_features=user_features, item_features=item_features
-        ).fit(train)
-        without = MatrixFactorization(**params).fit(train)
-        seconds = time.perf_counter() - start
+        groups = test.groupby("user", sort=False)["item"]
+        users, truth = np.asarray(list(groups.groups)), [items.to_numpy() for _, items in groups]
+        (with_features, without), seconds = timed(
+            lambda train=train: (
+                MatrixFactorization(
+                    **params, user_features=user_features, item_features=item_features
+                ).fit(train),
+                MatrixFactorization(**params).fit(train),
+            )
+        )
         row = {
             "split": name,
             "test users": len(users),
@@ -166,12 +166,17 @@ def main():
         }
         print(f"{name}: fitted both models in {seconds:.0f} s", flush=True)
         if with_lightfm:
-            start = time.perf_counter()
-            reference = LightFMLists(
-                train, user_features, item_features, args.n_factors, args.epochs, args.threads or 1
+            reference, seconds = timed(
+                LightFMLists,
+                train,
+                user_features,
+                item_features,
+                args.n_factors,
+                args.epochs,
+                args.threads or 1,
             )
             row["LightFM (features)"] = ndcg_at_k(truth, reference.recommend(users))
-            print(f"{name}: fitted LightFM in {time.perf_counter() - start:.0f} s", flush=True)
+            print(f"{name}: fitted LightFM in {seconds:.0f} s", flush=True)
         rows.append(row)
         if "item" in name:
             held_out = np.unique(test["item"])

@@ -20,10 +20,10 @@ import pickle
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
+from _common import timed
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
 from sklearn_rec.datasets import make_interactions
@@ -55,14 +55,6 @@ np.testing.assert_allclose(model.predict(X), expected, rtol=1e-4, atol=1e-5)
 assert str(model.device) == "cpu", model.device
 print("loaded on CPU, predictions equal", flush=True)
 """
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return result, time.perf_counter() - start
 
 
 def check_estimators(device, scale):

@@ -13,12 +13,11 @@ Usage::
 """
 
 import argparse
-import time
 
 import dask
 import joblib
 import numpy as np
-import torch
+from _common import limit_threads, timed
 from dask.distributed import Client, LocalCluster
 from sklearn.model_selection import GridSearchCV
 
@@ -39,11 +38,12 @@ def search():
     )
 
 
-def timed(label, backend, X):
-    start = time.perf_counter()
+def run_search(label, backend, X):
+    """The search's mean test scores under a joblib backend; prints its wall time."""
     with joblib.parallel_config(backend=backend):
-        scores = search().fit(X).cv_results_["mean_test_score"]
-    print(f"{label:<28} {time.perf_counter() - start:6.1f} s   NDCG@10 {np.round(scores, 4)}")
+        search_cv, seconds = timed(search().fit, X)
+    scores = search_cv.cv_results_["mean_test_score"]
+    print(f"{label:<28} {seconds:6.1f} s   NDCG@10 {np.round(scores, 4)}")
     return scores
 
 
@@ -56,8 +56,8 @@ def main():
     if args.untrim:
         dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
     X, _ = fetch_movielens("100k", return_X_y=True)
-    torch.set_num_threads(1)
-    expected = timed("sequential, 1 thread", "sequential", X)
+    limit_threads(1)
+    expected = run_search("sequential, 1 thread", "sequential", X)
     with (
         LocalCluster(
             n_workers=2,
@@ -69,7 +69,7 @@ def main():
         Client(cluster),
     ):
         for label in ("dask 2x1, first search", "dask 2x1, next search"):
-            np.testing.assert_array_equal(timed(label, "dask", X), expected)
+            np.testing.assert_array_equal(run_search(label, "dask", X), expected)
 
 
 if __name__ == "__main__":

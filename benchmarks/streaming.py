@@ -27,10 +27,10 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _common import limit_threads, timed
 
 
 def write_parquet(path, n_rows, n_users, n_items, chunk_rows):
@@ -56,11 +56,10 @@ def write_parquet(path, n_rows, n_users, n_items, chunk_rows):
 def train(path, n_users, n_items, chunk_rows, in_memory, store_seen):
     """Train on the file; return the wall time and the peak RSS in MiB."""
     import pyarrow.parquet as pq
-    import torch
 
     from sklearn_rec import MatrixFactorization
 
-    torch.set_num_threads(1)
+    limit_threads(1)
     model = MatrixFactorization(
         n_factors=32,
         max_epochs=1,
@@ -70,15 +69,17 @@ def train(path, n_users, n_items, chunk_rows, in_memory, store_seen):
         store_seen=store_seen,
         random_state=0,
     )
-    start = time.perf_counter()
-    if in_memory:
-        data = pq.read_table(path).to_pandas()
-        model.fit(data[["user", "item"]], data["rating"])
-    else:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
-            chunk = batch.to_pandas()
-            model.partial_fit(chunk[["user", "item"]], chunk["rating"])
-    seconds = time.perf_counter() - start
+
+    def fit():
+        if in_memory:
+            data = pq.read_table(path).to_pandas()
+            model.fit(data[["user", "item"]], data["rating"])
+        else:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+                chunk = batch.to_pandas()
+                model.partial_fit(chunk[["user", "item"]], chunk["rating"])
+
+    _, seconds = timed(fit)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     seen_nnz = None if model.seen_ is None else int(model.seen_.nnz)
     return {"seconds": seconds, "peak_rss_mib": peak_mib, "seen_nnz": seen_nnz}
