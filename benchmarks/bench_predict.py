@@ -6,7 +6,7 @@ Two measurements on ``--n-rows`` rows (default 10M) of raw *string* ids
 
 (a) Encoding the user column, in millions of ids per second:
 
-    - ``encode``: ``sklearn_rec._encode.encode`` against the vocabulary of
+    - ``encode``: ``sklearn_rec._vocabulary.Vocabulary.encode`` against the vocabulary of
       ``Vocabulary.from_ids`` (built once from the 160,000 ids; its time is
       printed apart);
     - ``check + encode``: the whole path of a query column,
