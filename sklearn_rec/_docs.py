@@ -27,10 +27,7 @@ sparse : bool, default=False
     measured speed-ups); below about 50,000 rows a table, and on a GPU, the
     dense step is cheaper. Not with ``loss="softmax"``, whose every step
     uses every item.""",
-    "max_epochs": """\
-max_epochs : int, default=20
-    The most passes over the training data; early stopping may end
-    training sooner.
+    "early_stopping": """\
 early_stopping : "auto" or bool, default="auto"
     Hold out ``validation_fraction`` of each user's interactions of ``X``
     (as :class:`~sklearn_rec.model_selection.UserHoldoutSplit` does: every
@@ -39,9 +36,9 @@ early_stopping : "auto" or bool, default="auto"
     improved by more than ``tol`` for ``n_iter_no_change`` epochs, and keep
     the weights of the best epoch. The score is NDCG@10 over the whole
     catalogue (the training part's items left out; at most 2,000 random
-    users a epoch) for the ranking losses, and minus the RMSE for
+    users an epoch) for the ranking losses, and minus the RMSE for
     ``"mse"``. The held-out pairs are never trained on; they join ``seen_``
-    after training. ``"auto"`` enables it when ``X`` has at least 10,000
+    after training. ``"auto"`` enables it when ``X`` has at least 2,000
     rows. :meth:`partial_fit` never stops early.
 validation_fraction : float, default=0.1
     The share of each user's interactions held out for early stopping, in

@@ -234,7 +234,7 @@ def test_queries_for_no_ids_return_empty_lists():
 
 
 def test_topk_rows_equals_torch_topk():
-    from sklearn_rec.models._net import _topk_rows
+    from sklearn_rec.models._topk import topk_rows
 
     g = torch.Generator().manual_seed(0)
     for n_columns in (5, 2559, 2560, 2561, 9000):
@@ -245,7 +245,7 @@ def test_topk_rows_equals_torch_topk():
             scores[4:8, :-3] = -torch.inf  # fewer than k eligible
             scores[8:12] = scores[8:12].round()  # ties
             k = min(k, n_columns)
-            best, index = _topk_rows(scores, k)
+            best, index = topk_rows(scores, k)
             expected, _ = torch.topk(scores, k, dim=1)
             torch.testing.assert_close(best, expected)
             torch.testing.assert_close(scores.gather(1, index), best)

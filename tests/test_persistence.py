@@ -178,10 +178,18 @@ def test_html_representation(estimator, implicit):
     assert estimator.__name__ in fitted_html and "Not fitted" not in fitted_html
 
 
-def test_verbose_prints_the_epoch_table(implicit, capsys):
-    MatrixFactorization(loss="bpr", max_epochs=2, verbose=1).fit(implicit)
+@pytest.mark.parametrize(
+    ("early_stopping", "header"),
+    [
+        (False, ["epoch", "train_loss", "dur"]),
+        (True, ["epoch", "train_loss", "validation_score", "dur"]),
+    ],
+)
+def test_verbose_prints_the_epoch_table(implicit, capsys, early_stopping, header):
+    model = MatrixFactorization(loss="bpr", max_epochs=2, early_stopping=early_stopping, verbose=1)
+    model.fit(implicit)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["epoch", "train_loss", "dur"]
+    assert lines[0].split() == header
     assert [line.split()[0] for line in lines[2:]] == ["1", "2"]
 
     MatrixFactorization(loss="bpr", max_epochs=2).fit(implicit)

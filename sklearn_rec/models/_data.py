@@ -29,7 +29,14 @@ class InteractionDataset(Dataset):
         # embedding lookups and indexing take them as they are.
         self.user = torch.as_tensor(user, dtype=torch.int32)
         self.item = torch.as_tensor(item, dtype=torch.int32)
-        self.y = None if y is None else torch.tensor(y, dtype=torch.float32)
+        if y is not None:
+            # A copy: the dataset never shares memory with the caller's y.
+            y = (
+                y.to(torch.float32, copy=True)
+                if torch.is_tensor(y)
+                else torch.tensor(y, dtype=torch.float32)
+            )
+        self.y = y
 
     def __len__(self):
         return len(self.user)

@@ -17,7 +17,7 @@ from ..metrics import ndcg_at_k
 from ..model_selection import UserHoldoutSplit
 
 # Above this many training rows, early_stopping="auto" holds out a validation part.
-AUTO_MIN_ROWS = 10_000
+AUTO_MIN_ROWS = 2_000
 # Users scored per epoch at most: the score of a random sample of this many
 # validation users moves little, and scoring every user of a large data
 # set each epoch would cost as much as training.

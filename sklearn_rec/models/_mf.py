@@ -54,7 +54,10 @@ class MatrixFactorization(RecommenderNet):
         Learning rate.
     {{optimizer}}
     {{sparse}}
-    {{max_epochs}}
+    max_epochs : int, default=20
+        The most passes over the training data; early stopping may end
+        training sooner.
+    {{early_stopping}}
     batch_size : int, default=1024
         Rows per batch (each with its sampled negatives).
     handle_unknown : {"error", "fallback"}, default="error"

@@ -133,7 +133,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         )
         check_positive_int(self.n_iter_no_change, "n_iter_no_change")
         check_real(self.tol, "tol", low=0)
-        if self.batch_size != -1:
+        if self.batch_size not in (-1, "auto"):
             check_positive_int(self.batch_size, "batch_size")
         check_random_state(self.random_state)
         if not isinstance(self.sparse, bool):
@@ -277,8 +277,10 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def get_iterator(self, dataset, training=False):
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
-        default = self.batch_size if training else max(self.batch_size, self._predict_batch_size)
-        batch_size = kwargs.get("batch_size", default)
+        batch_size = self._resolved_batch_size(len(dataset))
+        if not training:
+            batch_size = max(batch_size, self._predict_batch_size)
+        batch_size = kwargs.get("batch_size", batch_size)
         if batch_size == -1:
             batch_size = len(dataset)
         # Data-parallel training: this process's share of each epoch.
@@ -308,6 +310,16 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             num_replicas=num_replicas,
             rank=rank,
         )
+
+    # batch_size="auto": this many rows at most, and at least this many
+    # batches an epoch, so that small data sets get enough optimizer steps.
+    _auto_batch_size = 256
+    _auto_min_batches = 10
+
+    def _resolved_batch_size(self, n_rows):
+        if self.batch_size != "auto":
+            return self.batch_size
+        return max(1, min(self._auto_batch_size, -(-n_rows // self._auto_min_batches)))
 
     def _replica_generator(self, num_replicas, rank):
         """The random generator of replica ``rank``'s negatives, or ``None`` for torch's global one.
@@ -516,6 +528,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._record_seen(dataset)
         with self._seeded(offset=len(self.history_)):
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
+        self.n_iter_ = len(self.history_)
         return self
 
     def _record_seen(self, dataset):
