@@ -1,6 +1,6 @@
 """Train MatrixFactorization on ml-100k, data-parallel when launched by torchrun.
 
-Run by tests/test_data_parallel.py as ``torchrun --nproc_per_node 2
+Run by tests/models/test_data_parallel.py as ``torchrun --nproc_per_node 2
 data_parallel_fit.py OUT.json [LOSS]`` and as a plain single process. Process 0
 writes the test RMSE (``loss="mse"``, the default) or NDCG@10 (the ranking
 losses), the batches per epoch, whether the replicas ended with equal weights

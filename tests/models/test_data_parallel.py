@@ -14,7 +14,7 @@ import torch
 from sklearn_rec import MatrixFactorization
 from sklearn_rec.models._data import InteractionDataset, InteractionIterator
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "scripts" / "data_parallel_fit.py"
 
 
