@@ -28,18 +28,18 @@ sparse : bool, default=False
     dense step is cheaper. Not with ``loss="softmax"``, whose every step
     uses every item.""",
     "early_stopping": """\
-early_stopping : "auto" or bool, default="auto"
-    Hold out ``validation_fraction`` of each user's interactions of ``X``
-    (as :class:`~sklearn_rec.model_selection.UserHoldoutSplit` does: every
-    held-out user and item keeps training rows), train on the rest, score
-    the held-out part after every epoch, stop once the score has not
-    improved by more than ``tol`` for ``n_iter_no_change`` epochs, and keep
-    the weights of the best epoch. The score is NDCG@10 over the whole
-    catalogue (the training part's items left out; at most 2,000 random
-    users an epoch) for the ranking losses, and minus the RMSE for
-    ``"mse"``. The held-out pairs are never trained on; they join ``seen_``
-    after training. ``"auto"`` enables it when ``X`` has at least 2,000
-    rows. :meth:`partial_fit` never stops early.
+Hold out ``validation_fraction`` of each user's interactions of ``X``
+(as :class:`~sklearn_rec.model_selection.UserHoldoutSplit` does: every
+held-out user and item keeps training rows), train on the rest, score
+the held-out part after every epoch, stop once the score has not
+improved by more than ``tol`` for ``n_iter_no_change`` epochs, and keep
+the weights of the best epoch. The score is NDCG@10 over the whole
+catalogue (the training part's items left out; at most 2,000 random
+users an epoch) for the ranking losses, and minus the RMSE for
+``"mse"``. The held-out pairs are never trained on; they join ``seen_``
+after training. ``"auto"`` enables it when ``X`` has at least 2,000
+rows. :meth:`partial_fit` never stops early.""",
+    "validation": """\
 validation_fraction : float, default=0.1
     The share of each user's interactions held out for early stopping, in
     ``(0, 1)``.

@@ -67,7 +67,9 @@ class NeuralRecommender(RecommenderNet):
     max_epochs : int, default=50
         The most passes over the training data; early stopping may end
         training sooner.
-    {{early_stopping}}
+    early_stopping : "auto" or bool, default="auto"
+        {{early_stopping}}
+    {{validation}}
     batch_size : int or "auto", default="auto"
         Rows per batch (each with its sampled negatives). ``"auto"``: 256,
         or fewer on small data so that an epoch has at least 10 batches

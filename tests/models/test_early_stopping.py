@@ -72,7 +72,7 @@ def test_auto_depends_on_the_number_of_rows():
     small, _ = make_interactions(n_users=50, n_items=40, n_interactions=1500, random_state=0)
     large, _ = make_interactions(n_users=50, n_items=40, n_interactions=2000, random_state=0)
     for X, expected in ((small, None), (large, 2)):
-        model = MatrixFactorization(loss="bpr", max_epochs=2).fit(X)
+        model = MatrixFactorization(loss="bpr", max_epochs=2, early_stopping="auto").fit(X)
         validated = None if model.validation_scores_ is None else len(model.validation_scores_)
         assert validated == expected
 
