@@ -314,6 +314,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     # batch_size="auto": this many rows at most, and at least this many
     # batches an epoch, so that small data sets get enough optimizer steps.
     _auto_batch_size = 256
+    _streaming_first_chunk = False
     _auto_min_batches = 10
 
     def _resolved_batch_size(self, n_rows):
@@ -418,7 +419,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         del users, items, y
         self.seen_ = None
         self._item_rows = None
-        validation = self._validation_rows(dataset)
+        validation = None if self._streaming_first_chunk else self._validation_rows(dataset)
         train = dataset if validation is None else dataset.subset(np.flatnonzero(~validation))
         self._record_seen(train)
         self._monitor = None
@@ -509,7 +510,13 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self : object
         """
         if not self.__sklearn_is_fitted__():
-            return self.fit(X, y, **fit_params)
+            # The first chunk of a stream: no early stopping, which would
+            # hold out part of this chunk and stop on it alone.
+            self._streaming_first_chunk = True
+            try:
+                return self.fit(X, y, **fit_params)
+            finally:
+                self._streaming_first_chunk = False
         if getattr(self, "_trimmed_for_prediction", False):
             # Before seen_ changes: a failed call leaves the model as it was.
             raise SkorchTrainingImpossibleError(

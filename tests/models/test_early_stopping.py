@@ -94,6 +94,13 @@ def test_partial_fit_never_stops_early(implicit):
     assert model.n_iter_ == 5
 
 
+def test_partial_fit_on_an_unfitted_model_does_not_stop_early(implicit):
+    model = NeuralRecommender(max_epochs=3, early_stopping=True, n_iter_no_change=1, tol=1.0)
+    model.partial_fit(implicit)
+    assert model.n_iter_ == 3 and model.validation_scores_ is None
+    assert not model._streaming_first_chunk
+
+
 @pytest.mark.parametrize(
     ("params", "match"),
     [
