@@ -118,6 +118,7 @@ def make_estimator(config):
         lr=config.lr,
         batch_size=BATCH_SIZE,
         max_epochs=1,
+        early_stopping=False,
         random_state=SEED,
     )
 
