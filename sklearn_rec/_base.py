@@ -21,9 +21,6 @@ from ._validation import check_ids, check_interactions, check_positive_int
 from ._vocabulary import UNKNOWN, Vocabulary, check_id_column
 from .metrics._scorer import make_ranking_scorer
 
-_HANDLE_UNKNOWN = ("error", "fallback")
-
-
 _FALLBACK_HINT = "Set handle_unknown='fallback' to score them with the documented fallback."
 
 

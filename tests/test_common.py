@@ -1,8 +1,10 @@
 """scikit-learn's estimator contract over every public estimator."""
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+import pytest
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
+from sklearn_rec.datasets import make_interactions
 
 # scikit-learn's checks predict for rows of random ids never seen in fit: the
 # cold-start case, which handle_unknown="fallback" answers (and the default
@@ -34,3 +36,13 @@ def expected_failed_checks(estimator):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_parameters_are_validated_before_fitting(estimator):
+    # scikit-learn's own check: every declared constraint rejects a value of
+    # the wrong type or range, in fit and partial_fit, with InvalidParameterError.
+    X, y = make_interactions(n_users=20, n_items=15, n_interactions=150, random_state=0)
+    y = y if estimator.loss == "mse" else None
+    check_param_validation(type(estimator).__name__, estimator)
+    estimator.fit(X, y)  # the valid parameters still fit

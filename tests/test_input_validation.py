@@ -72,35 +72,79 @@ def test_non_binary_y_with_ranking_loss(Estimator, loss):
         (
             {"loss": "hinge"},
             ValueError,
-            r"loss must be one of \['bce', 'bpr', 'mse', 'sampled_softmax', 'softmax'\], "
-            r"got 'hinge'",
+            r"'loss' parameter of {} must be a str among \{{.*"
+            r"'sampled_softmax'.*\}}\. Got 'hinge' instead",
         ),
-        ({"loss": "bce", "n_negatives": -1}, ValueError, "n_negatives must be >= 0, got -1"),
-        ({"loss": "bpr", "n_negatives": 0}, ValueError, "n_negatives must be >= 1, got 0"),
-        ({"loss": "bce", "n_negatives": 2.5}, TypeError, "n_negatives must be an int"),
-        ({"handle_unknown": "ignore"}, ValueError, "handle_unknown must be one of"),
-        ({"negative_sampling": "popular"}, ValueError, "negative_sampling must be one of"),
-        ({"lr": -0.1}, ValueError, "lr must be >= 0"),
-        ({"weight_decay": -1.0}, ValueError, "weight_decay must be >= 0"),
-        ({"max_epochs": -1}, ValueError, "max_epochs must be >= 0"),
-        ({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
-        ({"random_state": "seed"}, ValueError, "cannot be used to seed"),
+        (
+            {"loss": "bce", "n_negatives": -1},
+            ValueError,
+            r"'n_negatives' parameter of {} must be an int in the range \[0, inf\)\. Got -1",
+        ),
+        (
+            {"loss": "bpr", "n_negatives": 0},
+            ValueError,
+            r"n_negatives must be >= 1 with loss='bpr'.*got 0",
+        ),
+        (
+            {"loss": "bce", "n_negatives": 2.5},
+            TypeError,
+            r"'n_negatives' parameter of {} must be an int .*Got 2\.5 instead",
+        ),
+        (
+            {"handle_unknown": "ignore"},
+            ValueError,
+            r"'handle_unknown' parameter of {} must be a str among .*Got 'ignore' instead",
+        ),
+        (
+            {"negative_sampling": "popular"},
+            ValueError,
+            r"'negative_sampling' parameter of {} must be a str among .*Got 'popular'",
+        ),
+        (
+            {"lr": -0.1},
+            ValueError,
+            r"'lr' parameter of {} must be a float in the range \[0(\.0)?, inf\)",
+        ),
+        (
+            {"weight_decay": -1.0},
+            ValueError,
+            r"'weight_decay' parameter of {} must be a float in the range",
+        ),
+        (
+            {"max_epochs": -1},
+            ValueError,
+            r"'max_epochs' parameter of {} must be an int in the range \[0, inf\)",
+        ),
+        (
+            {"batch_size": 0},
+            ValueError,
+            r"'batch_size' parameter of {} must be an int in the range \[1, inf\)",
+        ),
+        (
+            {"random_state": "seed"},
+            ValueError,
+            r"'random_state' parameter of {} must be .*Got 'seed'",
+        ),
     ],
 )
 def test_bad_hyperparameters(Estimator, params, error, match):
-    with pytest.raises(error, match=match):
+    with pytest.raises(error, match=match.format(Estimator.__name__)):
         Estimator(**params).fit(X, Y)
 
 
 @pytest.mark.parametrize(
     ("params", "error", "match"),
     [
-        ({"embedding_dim": 0}, ValueError, "embedding_dim must be >= 1"),
+        (
+            {"embedding_dim": 0},
+            ValueError,
+            r"'embedding_dim' parameter .* range \[1, inf\)\. Got 0",
+        ),
         ({"hidden_units": (8, 0)}, ValueError, "hidden_units must be a tuple of positive ints"),
         ({"hidden_units": 8}, ValueError, "hidden_units must be a tuple of positive ints"),
-        ({"dropout": 1.0}, ValueError, "dropout must be < 1"),
-        ({"activation": "swish"}, ValueError, "activation must be one of"),
-        ({"architecture": "gmf"}, ValueError, "architecture must be one of"),
+        ({"dropout": 1.0}, ValueError, r"'dropout' parameter .* range \[0\.0, 1\.0\)\. Got 1\.0"),
+        ({"activation": "swish"}, ValueError, r"'activation' parameter .*Got 'swish' instead"),
+        ({"architecture": "gmf"}, ValueError, r"'architecture' parameter .*Got 'gmf' instead"),
     ],
 )
 def test_bad_neural_hyperparameters(params, error, match):
@@ -109,7 +153,9 @@ def test_bad_neural_hyperparameters(params, error, match):
 
 
 def test_bad_n_factors():
-    with pytest.raises(ValueError, match="n_factors must be >= 1, got 0"):
+    with pytest.raises(
+        ValueError, match=r"'n_factors' parameter .* range \[1, inf\)\. Got 0 instead"
+    ):
         MatrixFactorization(n_factors=0).fit(X, Y)
 
 

@@ -1,10 +1,12 @@
 """MatrixFactorization: biased matrix factorization on skorch."""
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval
 
 from .._docs import fill_doc
-from .._validation import check_positive_int
 from .._vocabulary import UNKNOWN
 from ._fold_in import ridge_fold_in
 from ._net import RecommenderNet
@@ -207,6 +209,11 @@ class MatrixFactorization(RecommenderNet):
     """
 
     module = MatrixFactorizationModule
+    _parameter_constraints = {
+        **RecommenderNet._parameter_constraints,
+        "n_factors": [Interval(Integral, 1, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
+    }
 
     def __init__(
         self,
@@ -269,9 +276,6 @@ class MatrixFactorization(RecommenderNet):
         if self.weight_decay is None:
             return self._loss.default_weight_decay
         return self.weight_decay
-
-    def _check_module_params(self):
-        check_positive_int(self.n_factors, "n_factors")
 
     def _module_params(self):
         return {

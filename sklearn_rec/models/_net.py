@@ -19,24 +19,29 @@ Prefix-routed parameters (``optimizer__*``, ``module__*``, ``callbacks__*``,
 """
 
 from contextlib import contextmanager
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.exceptions import SkorchTrainingImpossibleError
 from skorch.history import History
 from skorch.utils import is_dataset
 
-from .._base import _HANDLE_UNKNOWN, RecommenderMixin, _unknown_error
+from .._base import RecommenderMixin, _unknown_error
 from .._interactions import add_interactions, interaction_matrix
 from .._validation import (
     check_interactions,
-    check_option,
     check_positive_int,
-    check_real,
     check_target,
 )
 from .._vocabulary import UNKNOWN
@@ -46,7 +51,6 @@ from ._fold_in import fold_in, negative_pool, top_items_for_state
 from ._losses import LOSSES
 from ._topk import top_items, top_similar
 
-_NEGATIVE_SAMPLING = ("unseen", "uniform")
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
 
 
@@ -109,37 +113,54 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     # -- hyperparameters ---------------------------------------------------------
 
+    # Each parameter's valid values, checked by scikit-learn's
+    # ``validate_parameter_constraints`` (subclasses merge theirs in, as
+    # scikit-learn's estimators do); ``_check_params`` adds the checks that
+    # involve several parameters.
+    _parameter_constraints = {
+        "loss": [StrOptions(set(LOSSES))],
+        "n_negatives": [Interval(Integral, 0, None, closed="left")],
+        "negative_sampling": [StrOptions({"unseen", "uniform"})],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [callable],
+        "sparse": ["boolean"],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+            StrOptions({"auto"}),
+        ],
+        "handle_unknown": [StrOptions({"error", "fallback"})],
+        "feature_scale": [Interval(Real, 0, None, closed="neither")],
+        "store_seen": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "device": [str, torch.device],
+        # Checked in fit, with messages about their contents.
+        "user_features": "no_validation",
+        "item_features": "no_validation",
+        "user_ids": "no_validation",
+        "item_ids": "no_validation",
+    }
+
     def _check_params(self):
-        check_option(self.loss, "loss", LOSSES)
-        check_option(self.handle_unknown, "handle_unknown", _HANDLE_UNKNOWN)
-        check_option(self.negative_sampling, "negative_sampling", _NEGATIVE_SAMPLING)
-        loss = self._loss
-        check_positive_int(self.n_negatives, "n_negatives", minimum=1 if loss.paired else 0)
-        check_real(self.lr, "lr", low=0)
-        check_real(self._weight_decay(), "weight_decay", low=0)
-        check_real(self.feature_scale, "feature_scale", low=0, include_low=False)
-        check_positive_int(self.max_epochs, "max_epochs", minimum=0)
-        if not (self.early_stopping == "auto" or isinstance(self.early_stopping, bool)):
-            raise ValueError(
-                f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}."
-            )
-        check_real(
-            self.validation_fraction,
-            "validation_fraction",
-            low=0,
-            high=1,
-            include_low=False,
-            include_high=False,
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
         )
-        check_positive_int(self.n_iter_no_change, "n_iter_no_change")
-        check_real(self.tol, "tol", low=0)
-        if self.batch_size not in (-1, "auto"):
-            check_positive_int(self.batch_size, "batch_size")
-        check_random_state(self.random_state)
-        if not isinstance(self.sparse, bool):
-            raise TypeError(f"sparse must be a bool, got {self.sparse!r}.")
-        if not isinstance(self.store_seen, bool):
-            raise TypeError(f"store_seen must be a bool, got {self.store_seen!r}.")
+        loss = self._loss
+        if loss.paired and self.n_negatives < 1:
+            raise ValueError(
+                f"n_negatives must be >= 1 with loss={self.loss!r}, which compares each positive "
+                f"with its negatives; got {self.n_negatives!r}."
+            )
         if (
             not self.store_seen
             and self.negative_sampling == "unseen"

@@ -1,12 +1,13 @@
 """NeuralRecommender: neural collaborative filtering (NCF / NeuMF) on skorch."""
 
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._docs import fill_doc
-from .._validation import check_option, check_positive_int, check_real
 from ._net import RecommenderNet
 from .modules import ACTIVATIONS, NCFModule
 
@@ -190,6 +191,14 @@ class NeuralRecommender(RecommenderNet):
     """
 
     module = NCFModule
+    _parameter_constraints = {
+        **RecommenderNet._parameter_constraints,
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_units": "no_validation",  # checked in _check_module_params
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "architecture": [StrOptions(set(_ARCHITECTURES))],
+    }
 
     def __init__(
         self,
@@ -257,15 +266,11 @@ class NeuralRecommender(RecommenderNet):
         self._store_routed_params(kwargs)
 
     def _check_module_params(self):
-        check_positive_int(self.embedding_dim, "embedding_dim")
         units = self.hidden_units
         if isinstance(units, numbers.Integral) or not all(
             isinstance(u, numbers.Integral) and not isinstance(u, bool) and u >= 1 for u in units
         ):
             raise ValueError(f"hidden_units must be a tuple of positive ints, got {units!r}.")
-        check_real(self.dropout, "dropout", low=0, high=1, include_high=False)
-        check_option(self.activation, "activation", ACTIVATIONS)
-        check_option(self.architecture, "architecture", _ARCHITECTURES)
 
     def _module_params(self):
         return {

@@ -104,12 +104,12 @@ def test_partial_fit_on_an_unfitted_model_does_not_stop_early(implicit):
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"early_stopping": "yes"}, "early_stopping must be 'auto', True or False, got 'yes'"),
-        ({"validation_fraction": 1.0}, "validation_fraction must be < 1"),
-        ({"validation_fraction": 0}, "validation_fraction must be > 0"),
-        ({"n_iter_no_change": 0}, "n_iter_no_change must be"),
-        ({"tol": -1.0}, "tol must be >= 0"),
-        ({"batch_size": "big"}, "batch_size"),
+        ({"early_stopping": "yes"}, r"'early_stopping' parameter .*Got 'yes' instead"),
+        ({"validation_fraction": 1.0}, r"'validation_fraction' parameter .* range \(0\.0, 1\.0\)"),
+        ({"validation_fraction": 0}, r"'validation_fraction' parameter .*Got 0 instead"),
+        ({"n_iter_no_change": 0}, r"'n_iter_no_change' parameter .* range \[1, inf\)"),
+        ({"tol": -1.0}, r"'tol' parameter .* range \[0(\.0)?, inf\)\. Got -1\.0"),
+        ({"batch_size": "big"}, r"'batch_size' parameter .*Got 'big' instead"),
     ],
 )
 def test_invalid_parameters(implicit, params, match):

@@ -64,7 +64,7 @@ def test_sparse_round_trip_and_refit_dense():
 
 
 def test_sparse_params_are_validated():
-    with pytest.raises(TypeError, match="sparse must be a bool"):
+    with pytest.raises(TypeError, match=r"'sparse' parameter of \w+ must be an instance of 'bool'"):
         MatrixFactorization(sparse="yes").fit(X, Y)
     with pytest.raises(ValueError, match='sparse=True does not work with loss="softmax"'):
         NeuralRecommender(loss="softmax", sparse=True).fit(X)

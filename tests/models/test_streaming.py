@@ -182,8 +182,8 @@ def test_queries_that_leave_seen_pairs_alone_work_without_them(implicit):
 @pytest.mark.parametrize(
     "params, error, message",
     [
-        ({"store_seen": "no"}, TypeError, "store_seen must be a bool, got 'no'"),
-        ({"store_seen": 0}, TypeError, "store_seen must be a bool, got 0"),
+        ({"store_seen": "no"}, TypeError, r"'store_seen' parameter .*bool.*Got 'no' instead"),
+        ({"store_seen": 0}, TypeError, r"'store_seen' parameter .*bool.*Got 0 instead"),
         (
             {"store_seen": False, "loss": "bpr"},
             ValueError,
