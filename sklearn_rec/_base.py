@@ -16,7 +16,7 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._features import FeatureEncoder, check_feature_table
-from ._interactions import item_popularity, most_popular
+from ._interactions import item_popularity, most_popular, popularity_scores
 from ._validation import check_ids, check_interactions, check_positive_int
 from ._vocabulary import UNKNOWN, Vocabulary, check_id_column
 from .metrics._scorer import make_ranking_scorer
@@ -198,7 +198,7 @@ class RecommenderMixin(ABC):
         popularity = self._item_popularity()
         scores = np.zeros(len(item_codes))
         known = item_codes != UNKNOWN
-        scores[known] = popularity[item_codes[known]] / max(popularity.max(), 1.0)
+        scores[known] = popularity_scores(popularity, item_codes[known])
         return scores
 
     # -- query API --------------------------------------------------------------

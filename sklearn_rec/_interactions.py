@@ -43,8 +43,13 @@ def item_popularity(seen, item_rows, n_catalogue):
     return popularity
 
 
+def popularity_scores(popularity, codes):
+    """The popularity of the items ``codes``, scaled to [0, 1] by the most popular item."""
+    return popularity[codes] / max(popularity.max(), 1.0)
+
+
 def most_popular(popularity, candidates, k):
-    """The ``k`` most popular of ``candidates`` (codes) and their popularity scaled to [0, 1]."""
+    """The ``k`` most popular of ``candidates`` (codes) and their ``popularity_scores``."""
     order = np.argsort(-popularity[candidates], kind="stable")[:k]
     top = candidates[order]
-    return top, popularity[top] / max(popularity.max(), 1.0)
+    return top, popularity_scores(popularity, top)

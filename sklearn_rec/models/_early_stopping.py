@@ -12,6 +12,7 @@ epoch are restored.
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import root_mean_squared_error
 
 from ..metrics import ndcg_at_k
 from ..model_selection import UserHoldoutSplit
@@ -79,7 +80,7 @@ class ValidationMonitor:
         """The validation score of ``net`` now: higher is better."""
         if self.ratings:
             predicted = net._score_pairs(self.user_codes, self.item_codes)
-            return -float(np.sqrt(np.mean((predicted - self.y) ** 2)))
+            return -float(root_mean_squared_error(self.y, predicted))
         if len(self.users) == 0:
             return 0.0
         top, _ = net._topk_items(self.users, None, _K, net.seen_ is not None)

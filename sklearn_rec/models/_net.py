@@ -69,6 +69,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     torch_load_kwargs = None
     initialized_ = False
     history_ = None
+    # The early-stopping monitor of the fit in progress (set by ``_fit`` only).
+    _monitor = None
     virtual_params_ = {}
 
     # Floats of scores held at once while ranking: bounds the memory of
@@ -335,7 +337,6 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     # batch_size="auto": this many rows at most, and at least this many
     # batches an epoch, so that small data sets get enough optimizer steps.
     _auto_batch_size = 256
-    _streaming_first_chunk = False
     _auto_min_batches = 10
 
     def _resolved_batch_size(self, n_rows):
@@ -424,6 +425,10 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         -------
         self : object
         """
+        return self._fit(X, y, fit_params, allow_early_stopping=True)
+
+    def _fit(self, X, y, fit_params, *, allow_early_stopping):
+        """``fit``; with ``allow_early_stopping=False``, no early stopping whatever the parameter."""
         self._check_params()
         # fit builds the optimizer, criterion and history afresh, so a model
         # trimmed for prediction trains again like any other.
@@ -440,10 +445,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         del users, items, y
         self.seen_ = None
         self._item_rows = None
-        validation = None if self._streaming_first_chunk else self._validation_rows(dataset)
+        validation = self._validation_rows(dataset) if allow_early_stopping else None
         train = dataset if validation is None else dataset.subset(np.flatnonzero(~validation))
         self._record_seen(train)
-        self._monitor = None
         if validation is not None:
             held_out = dataset.subset(np.flatnonzero(validation))
             self._monitor = ValidationMonitor(
@@ -491,16 +495,15 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def on_epoch_begin(self, net, **kwargs):
         # Stopping here rather than at the end of the epoch lets the
         # callbacks (PrintLog) see the last epoch; before the new history row.
-        if getattr(self, "_monitor", None) is not None and self._monitor.stop:
+        if self._monitor is not None and self._monitor.stop:
             raise KeyboardInterrupt
         super().on_epoch_begin(net, **kwargs)
 
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
-        monitor = getattr(self, "_monitor", None)
-        if monitor is not None:
-            monitor.update(self)
-            self.history.record("validation_score", monitor.scores[-1])
+        if self._monitor is not None:
+            self._monitor.update(self)
+            self.history.record("validation_score", self._monitor.scores[-1])
 
     def _check_y_given(self, y):
         if self._loss.ratings and y is None:
@@ -533,11 +536,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         if not self.__sklearn_is_fitted__():
             # The first chunk of a stream: no early stopping, which would
             # hold out part of this chunk and stop on it alone.
-            self._streaming_first_chunk = True
-            try:
-                return self.fit(X, y, **fit_params)
-            finally:
-                self._streaming_first_chunk = False
+            return self._fit(X, y, fit_params, allow_early_stopping=False)
         if getattr(self, "_trimmed_for_prediction", False):
             # Before seen_ changes: a failed call leaves the model as it was.
             raise SkorchTrainingImpossibleError(

@@ -98,7 +98,8 @@ def test_partial_fit_on_an_unfitted_model_does_not_stop_early(implicit):
     model = NeuralRecommender(max_epochs=3, early_stopping=True, n_iter_no_change=1, tol=1.0)
     model.partial_fit(implicit)
     assert model.n_iter_ == 3 and model.validation_scores_ is None
-    assert not model._streaming_first_chunk
+    # fit, afterwards, stops early again.
+    assert model.fit(implicit).validation_scores_ is not None
 
 
 @pytest.mark.parametrize(
