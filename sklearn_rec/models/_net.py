@@ -428,7 +428,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         return self._fit(X, y, fit_params, allow_early_stopping=True)
 
     def _fit(self, X, y, fit_params, *, allow_early_stopping):
-        """``fit``; with ``allow_early_stopping=False``, no early stopping whatever the parameter."""
+        """``fit``; ``allow_early_stopping=False`` turns early stopping off for this call."""
         self._check_params()
         # fit builds the optimizer, criterion and history afresh, so a model
         # trimmed for prediction trains again like any other.
