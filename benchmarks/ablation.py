@@ -44,13 +44,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from skorch.callbacks import Callback
 
-from sklearn_rec import MatrixFactorization, NeuralRecommender
+from sklearn_rec import MatrixFactorization, NeuralRecommender, PopularityRecommender
 from sklearn_rec.datasets import fetch_movielens, make_interactions
-from sklearn_rec.metrics import ndcg_at_k
 from sklearn_rec.model_selection import UserHoldoutSplit
 
 HERE = Path(__file__).resolve().parent
@@ -171,22 +169,7 @@ def rmse(net, X, y):
 
 def popularity_ndcg(X_known, X_eval):
     """NDCG@10 of the most popular items (by distinct users in ``X_known``), seen left out."""
-    known = pd.DataFrame(X_known, columns=["user", "item"]).drop_duplicates()
-    counts = known["item"].value_counts()
-    order = counts.index.to_numpy()
-    seen = known.groupby("user")["item"].apply(set).to_dict()
-    relevant = pd.DataFrame(X_eval, columns=["user", "item"]).groupby("user")["item"].apply(list)
-    lists = []
-    for user in relevant.index:
-        mine = seen.get(user, set())
-        top = []
-        for item in order:
-            if item not in mine:
-                top.append(item)
-                if len(top) == K:
-                    break
-        lists.append(top)
-    return float(ndcg_at_k(list(relevant.to_numpy()), lists, k=K))
+    return PopularityRecommender(handle_unknown="fallback").fit(X_known).score(X_eval)
 
 
 class EpochEval(Callback):

@@ -28,7 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 from _common import limit_threads, timed
 
-from sklearn_rec import MatrixFactorization
+from sklearn_rec import MatrixFactorization, PopularityRecommender
 from sklearn_rec._features import FeatureEncoder
 from sklearn_rec._vocabulary import Vocabulary
 from sklearn_rec.datasets import fetch_movielens
@@ -42,17 +42,6 @@ def feature_tables(movielens):
     genres = movies["genres"].str.get_dummies("|").astype(float)
     items = pd.concat([movies[["year"]].astype(float), genres], axis=1)
     return users, items
-
-
-def popular_lists(train, users, n, candidates=None):
-    counts = train["item"].value_counts()
-    ranked = counts.index.to_numpy() if candidates is None else np.asarray(candidates)
-    seen = train.groupby("user")["item"].agg(set)
-    lists = []
-    for user in users:
-        excluded = seen.get(user, set())
-        lists.append([item for item in ranked if item not in excluded][:n])
-    return lists
 
 
 def lightfm_features(table, name, training_ids):
@@ -162,7 +151,12 @@ def main():
             "test users": len(users),
             "with features": ndcg_at_k(truth, with_features.recommend(users, n=10)[0]),
             "without features": ndcg_at_k(truth, without.recommend(users, n=10)[0]),
-            "popularity": ndcg_at_k(truth, popular_lists(train, users, 10)),
+            "popularity": ndcg_at_k(
+                truth,
+                PopularityRecommender(handle_unknown="fallback")
+                .fit(train)
+                .recommend(users, n=10)[0],
+            ),
         }
         print(f"{name}: fitted both models in {seconds:.0f} s", flush=True)
         if with_lightfm:

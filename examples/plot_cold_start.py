@@ -22,7 +22,7 @@ folder (see :func:`~sklearn_rec.datasets.get_data_home`).
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sklearn_rec import MatrixFactorization
+from sklearn_rec import MatrixFactorization, PopularityRecommender
 from sklearn_rec.datasets import fetch_movielens
 from sklearn_rec.metrics import ndcg_at_k
 from sklearn_rec.model_selection import ColdStartSplit
@@ -54,8 +54,7 @@ for item, score in zip(items[0], scores[0], strict=True):
 rng = np.random.default_rng(0)
 held_out = X.iloc[test].groupby("user")["item"].apply(lambda s: rng.permutation(s.to_numpy()))
 held_out = held_out[held_out.map(len) > 40]
-popularity = np.asarray(mf.seen_.sum(axis=0)).ravel()
-by_popularity = mf.items_[np.argsort(-popularity, kind="stable")]
+popularity = PopularityRecommender().fit(X.iloc[train])
 
 sizes = [1, 3, 10, 30]
 fold_in, popular = [], []
@@ -65,7 +64,7 @@ for k in sizes:
         history, relevant = items[:k], items[k:]
         truth.append(relevant)
         lists.append(mf.recommend_for_history(history, n=10)[0][0])
-        popular_lists.append(by_popularity[~np.isin(by_popularity, history)][:10])
+        popular_lists.append(popularity.recommend_for_history(history, n=10)[0][0])
     fold_in.append(ndcg_at_k(truth, lists, k=10))
     popular.append(ndcg_at_k(truth, popular_lists, k=10))
     print(f"k={k:2d}: fold-in NDCG@10 {fold_in[-1]:.3f}, popularity {popular[-1]:.3f}")

@@ -1,18 +1,25 @@
 """Recommender estimators that are first-class scikit-learn citizens.
 
-The estimators import PyTorch; the submodules ``metrics``,
-``model_selection`` and ``datasets`` do not, so they are imported only when
-used, and ``MatrixFactorization`` and ``NeuralRecommender`` load PyTorch on
-first access.
+``MatrixFactorization`` and ``NeuralRecommender`` import PyTorch; the
+baselines (``PopularityRecommender``, ``ItemKNN``, ``EASE``) and the
+submodules ``metrics``, ``model_selection`` and ``datasets`` do not. Every
+name is imported on first access, so PyTorch loads only when used.
 """
 
 import importlib
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MatrixFactorization", "NeuralRecommender", "__version__"]
+__all__ = [
+    "EASE",
+    "ItemKNN",
+    "MatrixFactorization",
+    "NeuralRecommender",
+    "PopularityRecommender",
+    "__version__",
+]
 
-_LAZY = {"MatrixFactorization": "models", "NeuralRecommender": "models"}
+_LAZY = {name: "models" for name in __all__ if name != "__version__"}
 _SUBMODULES = {"cli", "datasets", "metrics", "model_selection", "models", "utils"}
 
 

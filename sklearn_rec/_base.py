@@ -62,8 +62,8 @@ class RecommenderMixin(ABC):
     A subclass implements the abstract hooks below, and its ``fit`` calls
     ``_fit_vocabulary`` and sets ``seen_`` (a binary CSR matrix of the
     training pairs, or ``None`` with ``_item_rows``, the training rows per
-    item). It has the parameters ``handle_unknown``, ``user_ids``,
-    ``item_ids``, ``user_features`` and ``item_features``.
+    item). It has the parameter ``handle_unknown``, and may have
+    ``user_ids``, ``item_ids``, ``user_features`` and ``item_features``.
     """
 
     # -- hooks of a concrete estimator (codes in, codes out) ---------------------
@@ -115,11 +115,12 @@ class RecommenderMixin(ABC):
         (``cold_users_``), which have features and no id embedding. Items
         alike.
         """
+        params = self.get_params(deep=False)
         self._user_vocabulary, self._user_encoder = self._entity_vocabulary(
-            "user", users, self.user_ids, self.user_features
+            "user", users, params.get("user_ids"), params.get("user_features")
         )
         self._item_vocabulary, self._item_encoder = self._entity_vocabulary(
-            "item", items, self.item_ids, self.item_features
+            "item", items, params.get("item_ids"), params.get("item_features")
         )
         self.users_ = self._user_vocabulary.fitted_ids
         self.n_users_ = self._user_vocabulary.n_fitted
@@ -387,9 +388,11 @@ class RecommenderMixin(ABC):
     def _check_history_ratings(self, ratings, n_history):
         if not self._predicts_ratings:
             if ratings is not None:
+                loss = self.get_params(deep=False).get("loss")
+                model = type(self).__name__ if loss is None else f"loss={loss!r}"
                 raise ValueError(
-                    f"ratings must be None for loss={self.loss!r}: every history item is a "
-                    "positive. Ratings are read by loss='mse' only."
+                    f"ratings must be None for {model}: every history item is a positive. "
+                    "Ratings are read by loss='mse' only."
                 )
             return None
         if ratings is None:
@@ -430,8 +433,9 @@ class RecommenderMixin(ABC):
     def similar_items(self, items, n=10):
         """The ``n`` items most similar to each given item.
 
-        Similarity is the cosine of the item embeddings; the item itself is
-        left out.
+        Similarity is the estimator's own (the cosine of the item embeddings
+        for the factor models; see each estimator's Notes); the item itself
+        is left out.
 
         Parameters
         ----------
@@ -489,7 +493,7 @@ class RecommenderMixin(ABC):
     # -- scikit-learn protocol ----------------------------------------------------
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "seen_") and getattr(self, "initialized_", False)
+        return hasattr(self, "seen_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

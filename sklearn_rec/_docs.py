@@ -79,6 +79,15 @@ verbose : int, default=0
     skorch's prefix-routed parameters: ``optimizer__*``, ``module__*``,
     ``criterion__*``, ``callbacks__*``, ``iterator_train__*``,
     ``iterator_valid__*``.""",
+    "handle_unknown_ranking": """\
+handle_unknown : {"error", "fallback"}, default="error"
+    Users or items not seen in ``fit`` at prediction time: ``"error"``
+    raises a ``ValueError`` naming them; ``"fallback"`` scores them by item
+    popularity (0 for unknown items) and recommends the most popular items
+    to unknown users.""",
+    "users_": """\
+users_ : ndarray of shape (``n_users_``,)
+    The raw user ids, sorted.""",
     "items_": """\
 items_ : ndarray of shape (``n_items_``,)
     The raw item ids, sorted.""",

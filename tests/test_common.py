@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from sklearn_rec import MatrixFactorization, NeuralRecommender
+from sklearn_rec import EASE, ItemKNN, MatrixFactorization, NeuralRecommender, PopularityRecommender
 from sklearn_rec.datasets import make_interactions
 
 # scikit-learn's checks predict for rows of random ids never seen in fit: the
@@ -17,11 +17,14 @@ ESTIMATORS = [
     NeuralRecommender(embedding_dim=4, hidden_units=(8,), loss="mse", **SMALL),
     NeuralRecommender(embedding_dim=4, hidden_units=(8,), architecture="neumf", **SMALL),
     NeuralRecommender(embedding_dim=4, hidden_units=(8,), loss="sampled_softmax", **SMALL),
+    PopularityRecommender(handle_unknown="fallback"),
+    ItemKNN(n_neighbors=5, handle_unknown="fallback"),
+    EASE(handle_unknown="fallback"),
 ]
 
 
 def expected_failed_checks(estimator):
-    if estimator.loss == "mse":
+    if estimator.get_params().get("loss") == "mse":
         return {}
     return {
         "check_estimators_dtypes": (
@@ -43,6 +46,6 @@ def test_parameters_are_validated_before_fitting(estimator):
     # scikit-learn's own check: every declared constraint rejects a value of
     # the wrong type or range, in fit and partial_fit, with InvalidParameterError.
     X, y = make_interactions(n_users=20, n_items=15, n_interactions=150, random_state=0)
-    y = y if estimator.loss == "mse" else None
+    y = y if estimator.get_params().get("loss") == "mse" else None
     check_param_validation(type(estimator).__name__, estimator)
     estimator.fit(X, y)  # the valid parameters still fit

@@ -22,6 +22,19 @@ def test_estimators_load_on_first_access():
 
     assert sklearn_rec.MatrixFactorization is MatrixFactorization
     assert sklearn_rec.NeuralRecommender is NeuralRecommender
-    assert {"MatrixFactorization", "NeuralRecommender", "metrics"} <= set(dir(sklearn_rec))
+    assert {"EASE", "MatrixFactorization", "NeuralRecommender", "metrics"} <= set(dir(sklearn_rec))
     with pytest.raises(AttributeError, match="no attribute 'Recommender'"):
         sklearn_rec.Recommender  # noqa: B018
+
+
+def test_baselines_fit_and_recommend_without_torch():
+    code = (
+        "import sys\n"
+        "from sklearn_rec import EASE, ItemKNN, PopularityRecommender\n"
+        "X = [[0, 1], [0, 2], [1, 2], [1, 3], [2, 1], [2, 3]]\n"
+        "for model in (EASE(), ItemKNN(), PopularityRecommender()):\n"
+        "    model.fit(X).recommend([0, 1], n=2)\n"
+        "loaded = sorted(m for m in ('torch', 'skorch') if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -3,14 +3,13 @@
 import numpy as np
 import pytest
 
-from sklearn_rec import MatrixFactorization, NeuralRecommender
+from sklearn_rec import EASE, ItemKNN, MatrixFactorization, NeuralRecommender, PopularityRecommender
 from sklearn_rec.datasets import fetch_movielens, make_interactions
-from sklearn_rec.metrics import ndcg_at_k
 from sklearn_rec.model_selection import UserHoldoutSplit
 
 
-@pytest.fixture(scope="module")
-def split():
+def planted_split(seed):
+    """Planted low-rank data (300 users, 150 items) split by a per-user holdout."""
     X, y = make_interactions(
         n_users=300,
         n_items=150,
@@ -19,18 +18,19 @@ def split():
         popularity_skew=0.3,
         selection_strength=8.0,
         noise=0.3,
-        random_state=0,
+        random_state=seed,
     )
-    train, test = next(UserHoldoutSplit(random_state=0).split(X))
+    train, test = next(UserHoldoutSplit(random_state=seed).split(X))
     return X.iloc[train], y[train], X.iloc[test], y[test]
 
 
+@pytest.fixture(scope="module")
+def split():
+    return planted_split(0)
+
+
 def popularity_ndcg(X_train, X_test):
-    popularity = X_train.item.value_counts().index
-    seen = X_train.groupby("user").item.apply(set)
-    truth = X_test.groupby("user").item.apply(list)
-    ranked = [[i for i in popularity if i not in seen[u]][:10] for u in truth.index]
-    return ndcg_at_k(list(truth), ranked, k=10)
+    return PopularityRecommender().fit(X_train).score(X_test)
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,17 @@ def test_ranking_beats_popularity(split, estimator):
     baseline = popularity_ndcg(X_train, X_test)
     ndcg = estimator.fit(X_train).score(X_test)
     assert ndcg > 1.25 * baseline, (ndcg, baseline)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_baselines_learn_planted_structure(seed):
+    # Every seed, not one: at their defaults the item-item models beat
+    # popularity by a wide margin (1.8x to 2.3x measured).
+    X_train, _, X_test, _ = planted_split(seed)
+    baseline = popularity_ndcg(X_train, X_test)
+    for model in (ItemKNN(), EASE()):
+        ndcg = model.fit(X_train).score(X_test)
+        assert ndcg > 1.5 * baseline, (type(model).__name__, ndcg, baseline)
 
 
 @pytest.mark.parametrize(
@@ -73,11 +84,13 @@ def movielens_slice(movielens_home):
 
 
 # Each margin sits 5-15% under what the estimator scores (popularity:
-# NDCG@10 0.210; MF softmax 0.401, MF BPR 0.361, NeuMF sampled softmax 0.310,
-# NCF-MLP BCE 0.244).
+# NDCG@10 0.211; EASE 0.396, ItemKNN 0.371, MF softmax 0.401, MF BPR 0.361,
+# NeuMF sampled softmax 0.310, NCF-MLP BCE 0.244).
 @pytest.mark.parametrize(
     ("estimator", "margin"),
     [
+        (EASE(), 1.7),
+        (ItemKNN(), 1.6),
         (MatrixFactorization(loss="softmax", random_state=0), 1.6),
         (MatrixFactorization(loss="bpr", random_state=0), 1.45),
         (
@@ -88,7 +101,7 @@ def movielens_slice(movielens_home):
         ),
         (NeuralRecommender(random_state=0), 1.1),
     ],
-    ids=["mf-softmax", "mf-bpr", "neumf-sampled-softmax", "ncf-bce"],
+    ids=["ease", "item-knn", "mf-softmax", "mf-bpr", "neumf-sampled-softmax", "ncf-bce"],
 )
 def test_movielens_ranking_margin_over_popularity(movielens_slice, estimator, margin):
     X_train, X_test = movielens_slice

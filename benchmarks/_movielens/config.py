@@ -6,15 +6,20 @@ Change configurations here; the harness needs no change.
 from dataclasses import dataclass, field
 from functools import partial
 
-from sklearn_rec import MatrixFactorization, NeuralRecommender
+from sklearn_rec import (
+    EASE,
+    ItemKNN,
+    MatrixFactorization,
+    NeuralRecommender,
+    PopularityRecommender,
+)
 
 from . import SEED
 from .adapters.cornac_bpr import CornacBPR
-from .adapters.ease import EASE
 from .adapters.global_mean import GlobalMean
 from .adapters.implicit_models import ImplicitModel
 from .adapters.lightfm_model import LightFMModel
-from .adapters.popularity import Popularity
+from .adapters.ours import Baseline
 from .adapters.surprise_models import SurpriseModel
 
 
@@ -155,6 +160,8 @@ DEFAULTS = {
     "NeuralRecommender(architecture='neumf')": _at_defaults(
         partial(NeuralRecommender, random_state=SEED, architecture="neumf"), ("topn", "loo")
     ),
+    "EASE()": _at_defaults(EASE, ("topn", "loo")),
+    "ItemKNN()": _at_defaults(ItemKNN, ("topn", "loo")),
 }
 # =============================================================================
 
@@ -171,6 +178,7 @@ _IBPR_GRID = {"factors": [64, 128], "learning_rate": [0.005, 0.01], "iterations"
 _WARP_GRID = {"loss": ["warp"], "no_components": [16, 32, 64], "epochs": [10, 20, 40]}
 _CORNAC_GRID = {"k": [64, 128], "learning_rate": [0.01, 0.05], "max_iter": [200, 400]}
 _EASE_GRID = {"l2": [50.0, 100.0, 250.0, 500.0, 1000.0]}
+_KNN_GRID = {"n_neighbors": [50, 100, 200, 400], "shrinkage": [0.0, 10.0, 100.0]}
 
 PEERS = {
     "Surprise SVD": (
@@ -231,7 +239,28 @@ PEERS = {
             "loo": Spec(CornacBPR, _CORNAC_GRID, quick={"max_iter": [2]}),
         },
     ),
-    "EASE": ("numpy", {"topn": Spec(EASE, _EASE_GRID), "loo": Spec(EASE, _EASE_GRID)}),
-    "Popularity": ("numpy", {"topn": Spec(Popularity), "loo": Spec(Popularity)}),
+    # The package's own baselines: tuned here like the peers, at their
+    # defaults in DEFAULTS.
+    "EASE": (
+        "numpy",
+        {
+            protocol: Spec(partial(Baseline, estimator=EASE), _EASE_GRID)
+            for protocol in ("topn", "loo")
+        },
+    ),
+    "ItemKNN": (
+        "numpy",
+        {
+            protocol: Spec(partial(Baseline, estimator=ItemKNN), _KNN_GRID)
+            for protocol in ("topn", "loo")
+        },
+    ),
+    "Popularity": (
+        "numpy",
+        {
+            protocol: Spec(partial(Baseline, estimator=PopularityRecommender))
+            for protocol in ("topn", "loo")
+        },
+    ),
 }
 # =============================================================================

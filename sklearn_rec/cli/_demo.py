@@ -4,13 +4,11 @@ matplotlib is an optional dependency (``pip install "sklearn-rec[plot]"``):
 it is imported when the demo starts, never by ``import sklearn_rec.cli``.
 """
 
-from itertools import islice
-
 import numpy as np
 from sklearn.metrics import root_mean_squared_error
 from sklearn.model_selection import GridSearchCV
 
-from .. import MatrixFactorization, NeuralRecommender
+from .. import MatrixFactorization, NeuralRecommender, PopularityRecommender
 from ..datasets import fetch_movielens, get_data_home
 from ..metrics import hit_rate_at_k, ndcg_at_k, recall_at_k
 from ..metrics._scorer import relevant_items_by_user
@@ -82,17 +80,10 @@ def demo_user(X_test):
     return int(X_test["user"].value_counts().sort_index().idxmax())
 
 
-def _popularity_lists(X_train, users, k):
-    """The ``k`` most popular training items of each user's unseen items."""
-    popular = X_train.iloc[:, 1].value_counts().index.to_numpy()
-    seen = X_train.groupby(X_train.columns[0])[X_train.columns[1]].agg(set)
-    return [list(islice((i for i in popular if i not in seen[u]), k)) for u in users]
-
-
 def baseline_row(X_train, y_train, X_test, y_test):
     """The baseline's row of the results: popularity lists, the global mean rating."""
     users, truth = relevant_items_by_user(X_test)
-    ranked = _popularity_lists(X_train, users, 10)
+    ranked = PopularityRecommender().fit(X_train).recommend(users, n=10)[0]
     return {
         "model": "Baseline (popularity / global mean)",
         "RMSE": float(root_mean_squared_error(y_test, np.full(len(y_test), y_train.mean()))),

@@ -108,6 +108,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 self._initialize_callbacks()
         return super().set_params(**params) if params else self
 
+    def __sklearn_is_fitted__(self):
+        # skorch's initialize() (through set_params of a module parameter,
+        # say) leaves a model without trained weights until the next fit.
+        return super().__sklearn_is_fitted__() and self.initialized_
+
     @property
     def predict_proba(self):
         # skorch's NeuralNet has one; a recommender is not a classifier.

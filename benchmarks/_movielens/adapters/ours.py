@@ -25,3 +25,10 @@ class Ours:
 
     def score_pairs(self, users, items):
         return self.est.score_items(users, items)
+
+
+class Baseline(Ours):
+    """A baseline of this package tuned like a peer: ``Baseline(ctx, estimator=EASE, **params)``."""
+
+    def __init__(self, ctx, *, estimator, **params):
+        super().__init__(estimator(**params), ctx)
