@@ -73,8 +73,7 @@ class _Lists:
 
     def exposure(self):
         """The distinct recommended ids and the number of lists recommending each."""
-        counts = pd.Series(self.ids, dtype=object if self.ids.dtype == object else None)
-        counts = counts.value_counts(sort=False)
+        counts = pd.Series(self.ids).value_counts(sort=False)
         return counts.index, counts.to_numpy(dtype=np.float64)
 
     def per_list_mean(self, values, name, average):
