@@ -228,12 +228,13 @@ def novelty_at_k(y_pred, X_train, *, k=10, average=True):
     averaged over the users with a non-empty list. This is the novelty of Zhou
     et al. (*Solving the apparent diversity-accuracy dilemma of recommender
     systems*, PNAS 2010), the "discovery" model of Castells, Vargas and Wang
-    (ECIR 2011), which Elliot's EFD rank-discounts. Microsoft Recommenders'
-    ``novelty`` uses their "choice" model instead, :math:`p(i) = n_i / N` over
-    the :math:`N` training rows, and pools all recommendations: with lists of
-    equal length it differs from this one by the constant
-    :math:`\log_2(N / |U|)`, the log of the mean number of items per training
-    user, so it ranks models alike.
+    (ECIR 2011). Microsoft Recommenders' ``novelty`` uses their "choice"
+    model instead, :math:`p(i) = n_i / N` over the :math:`N` training
+    interactions, and pools all recommendations: with lists of equal length
+    it differs from this one by the constant :math:`\log_2(N / |U|)`, the log
+    of the mean number of items per training user, so it ranks models alike.
+    Elliot's ``EFD`` uses the choice model too, and weighs each item by its
+    relevance and a logarithmic rank discount.
 
     Parameters
     ----------
