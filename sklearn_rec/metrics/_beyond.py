@@ -181,7 +181,7 @@ def catalogue_coverage_at_k(y_pred, catalogue, *, k=10):
     Gunawardana (*Evaluating Recommendation Systems*, Recommender Systems
     Handbook, 2011), as in Microsoft Recommenders' ``catalog_coverage`` (with
     the catalogue the items of the training data) and RecBole's
-    ``ItemCoverage``.
+    ``ItemCoverage`` (whose item count includes its padding id).
 
     Parameters
     ----------
