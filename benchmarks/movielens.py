@@ -14,8 +14,9 @@ Three protocols, each run on every data set of ``--datasets``:
    of each user's interactions; every interaction is a positive (ratings are
    ignored); every model ranks all training items for each test user, the
    user's training items left out. NDCG@10, Precision@10, Recall@10, MAP@10,
-   HR@10 from ``sklearn_rec.metrics`` for every model, and catalogue coverage
-   (distinct items in all top-10 lists over the number of items).
+   HR@10 from ``sklearn_rec.metrics`` for every model, catalogue coverage
+   (distinct items in all top-10 lists over the number of items) and novelty
+   (mean self-information of the listed items).
 3. ``loo``: the leave-one-out protocol of NCF (He et al., WWW 2017). Each
    user's latest interaction (``LeaveLastOutSplit`` on the timestamps) is the
    test item, ranked against 99 items the user never interacted with in the

@@ -10,7 +10,15 @@ import pandas as pd
 from _common import timed
 from sklearn.model_selection import KFold
 
-from sklearn_rec.metrics import hit_rate_at_k, map_at_k, ndcg_at_k, precision_at_k, recall_at_k
+from sklearn_rec.metrics import (
+    catalogue_coverage_at_k,
+    hit_rate_at_k,
+    map_at_k,
+    ndcg_at_k,
+    novelty_at_k,
+    precision_at_k,
+    recall_at_k,
+)
 from sklearn_rec.model_selection import LeaveLastOutSplit, UserHoldoutSplit
 
 from . import N_NEGATIVES, SEED, K
@@ -136,7 +144,8 @@ class TopN:
             UserHoldoutSplit(test_size=0.2, random_state=SEED).split(self.train.frame)
         )
         self.inner_train, self.inner_val = self.train.take(inner_train), self.train.take(inner_val)
-        self.n_items = self.train.frame["item"].nunique()
+        self.catalogue = self.train.frame["item"].unique()
+        self.n_items = len(self.catalogue)
 
     def validate(self, model):
         model.fit(self.inner_train)
@@ -149,7 +158,8 @@ class TopN:
             check_against_score(model, self.test, metrics["ndcg"], name)
         return {
             **metrics,
-            "coverage": len(np.unique(recommended)) / self.n_items,
+            "coverage": catalogue_coverage_at_k(recommended, self.catalogue, k=K),
+            "novelty": novelty_at_k(recommended, self.train.X(), k=K),
             "fit_s": fit_s,
             "recommend_s": recommend_s,
         }
@@ -162,7 +172,8 @@ class TopN:
     def line(row):
         return (
             f"NDCG@10 {row['ndcg']:.4f} P@10 {row['precision']:.4f} R@10 {row['recall']:.4f} "
-            f"cov {row['coverage']:.3f} fit {row['fit_s']:.1f}s rec {row['recommend_s']:.2f}s"
+            f"cov {row['coverage']:.3f} nov {row['novelty']:.2f} fit {row['fit_s']:.1f}s "
+            f"rec {row['recommend_s']:.2f}s"
         )
 
     def result(self, models, selected):

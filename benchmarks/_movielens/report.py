@@ -57,10 +57,11 @@ def table(header, rows):
 def model_table(models, columns, key):
     """The table of the models that ran, sorted by ``key``: model, library, then ``columns``.
 
-    ``columns``: ``(header, field, digits)`` of each further column.
+    ``columns``: ``(header, field, digits)`` of each further column; a field
+    missing from a row (results written before the column existed) is blank.
     """
     rows = [
-        [r["model"], r["library"], *(cell(r[field], digits) for _, field, digits in columns)]
+        [r["model"], r["library"], *(cell(r.get(field), digits) for _, field, digits in columns)]
         for r in sorted((r for r in models if "error" not in r), key=key)
     ]
     return table(["model", "library", *(header for header, _, _ in columns)], rows)
@@ -167,7 +168,10 @@ def topn_markdown(result):
         "",
         f"Split: {result['split']} ({result['n_train']:,} training and {result['n_test']:,} "
         f"test interactions, {result['n_test_users']:,} test users, {result['n_items']:,} "
-        f"items). Tuning: {result['tuning']}. `rec s`: top-10 lists for all test users.",
+        f"items). Tuning: {result['tuning']}. `coverage`: share of the training items in any "
+        "top-10 list; `novelty`: mean self-information -log2 p(i) of the listed items, p(i) "
+        "the share of training users who interacted with i, in bits, averaged per list then "
+        "over users. `rec s`: top-10 lists for all test users.",
         "",
     ]
     lines += model_table(
@@ -179,6 +183,7 @@ def topn_markdown(result):
             ("MAP@10", "map", 4),
             ("HR@10", "hit_rate", 4),
             ("coverage", "coverage", 3),
+            ("novelty", "novelty", 2),
             ("fit s", "fit_s", 1),
             ("rec s", "recommend_s", 2),
         ],

@@ -4,7 +4,18 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from .._validation import check_interactions, check_positive_int, check_target
+from .._validation import check_interactions, check_positive_int, check_real, check_target
+from ._beyond import (
+    _check_item_vectors,
+    _Popularity,
+    average_popularity_at_k,
+    catalogue_coverage_at_k,
+    exposure_entropy_at_k,
+    gini_index_at_k,
+    intra_list_diversity_at_k,
+    long_tail_share_at_k,
+    novelty_at_k,
+)
 from ._ranking import (
     hit_rate_at_k,
     map_at_k,
@@ -216,4 +227,224 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
     check_random_state(random_state)
     return RankingScorer(
         metric, check_positive_int(k, "k"), exclude_seen, n_negatives, random_state
+    )
+
+
+# Each beyond-accuracy metric: its function, what it is compared with, and
+# whether greater is better.
+_BEYOND_METRICS = {
+    "coverage": (catalogue_coverage_at_k, "catalogue", True),
+    "novelty": (novelty_at_k, "popularity", True),
+    "arp": (average_popularity_at_k, "popularity", False),
+    "long_tail": (long_tail_share_at_k, "popularity", True),
+    "gini": (gini_index_at_k, "catalogue", False),
+    "entropy": (exposure_entropy_at_k, None, True),
+    "diversity": (intra_list_diversity_at_k, "item_vectors", True),
+}
+
+
+def _recommendation_lists(estimator, users, k, exclude_seen):
+    """The top-``k`` lists of ``users``, the padding of short lists left out."""
+    items, scores = estimator.recommend(users, n=k, exclude_seen=exclude_seen)
+    finite = np.isfinite(scores)
+    return items if finite.all() else [row[ok] for row, ok in zip(items, finite, strict=True)]
+
+
+def _catalogue(estimator):
+    """Every item the estimator can recommend: those of ``fit``, then those from features."""
+    return pd.Index(estimator.items_).append(pd.Index(estimator.cold_items_))
+
+
+def _estimator_popularity(estimator):
+    """Training users per item from the pairs the estimator saw in ``fit`` (``seen_``)."""
+    seen = estimator.seen_
+    if seen is None:
+        raise ValueError(
+            "This scorer needs the item popularity of the training data, which it reads from "
+            "the (user, item) pairs seen in fit: this model did not store them "
+            "(store_seen=False). Fit with store_seen=True, or pass X_train= to "
+            "make_beyond_accuracy_scorer."
+        )
+    counts = np.asarray(seen.sum(axis=0), dtype=np.float64).ravel()
+    n_users = int(np.count_nonzero(np.diff(seen.indptr)))
+    return _Popularity(pd.Series(counts, index=_catalogue(estimator)[: len(counts)]), n_users)
+
+
+class BeyondAccuracyScorer:
+    """Score a recommender by a beyond-accuracy metric of its lists for the users of ``X``.
+
+    Build it with :func:`make_beyond_accuracy_scorer`.
+    """
+
+    def __init__(
+        self, metric, k, exclude_seen, popularity, item_vectors, head_share, greater_is_better
+    ):
+        self.metric = metric
+        self.k = k
+        self.exclude_seen = exclude_seen
+        self.popularity = popularity
+        self.item_vectors = item_vectors
+        self.head_share = head_share
+        self.greater_is_better = greater_is_better
+
+    def _reference(self, estimator):
+        """What the lists are compared with, as the metric's second argument."""
+        needs = _BEYOND_METRICS[self.metric][1]
+        if needs == "catalogue":
+            return (_catalogue(estimator),)
+        if needs == "popularity":
+            popularity = self.popularity
+            return (_estimator_popularity(estimator) if popularity is None else popularity,)
+        if needs == "item_vectors":
+            vectors = self.item_vectors
+            if callable(vectors):
+                vectors = vectors(estimator)
+            return (vectors,)
+        return ()
+
+    def __call__(self, estimator, X, y=None):
+        """Recommend ``k`` items to each user of ``X`` and measure the lists.
+
+        The users are those of :func:`make_ranking_scorer` (rows with
+        ``y > 0`` when ``y`` is given), so that both kinds of scorer measure
+        the same lists; the items of ``X`` play no role.
+        """
+        users, _ = relevant_items_by_user(X, y)
+        lists = _recommendation_lists(estimator, users, self.k, self.exclude_seen)
+        function = _BEYOND_METRICS[self.metric][0]
+        extra = {"head_share": self.head_share} if self.metric == "long_tail" else {}
+        value = float(function(lists, *self._reference(estimator), k=self.k, **extra))
+        return value if self.greater_is_better else -value
+
+    def __repr__(self):
+        options = [f"k={self.k}", f"exclude_seen={self.exclude_seen}"]
+        if self.popularity is not None:
+            options.append("X_train=...")
+        if self.item_vectors is not None:
+            options.append("item_vectors=...")
+        if self.metric == "long_tail":
+            options.append(f"head_share={self.head_share}")
+        if self.greater_is_better != _BEYOND_METRICS[self.metric][2]:
+            options.append(f"greater_is_better={self.greater_is_better}")
+        return f"make_beyond_accuracy_scorer({self.metric!r}, {', '.join(options)})"
+
+
+def make_beyond_accuracy_scorer(
+    metric,
+    k=10,
+    *,
+    exclude_seen=True,
+    X_train=None,
+    item_vectors=None,
+    head_share=0.8,
+    greater_is_better=None,
+):
+    """Make a scorer from a beyond-accuracy metric of the recommendation lists.
+
+    The scorer recommends the ``k`` best items of the whole catalogue to each
+    user of the test ``X`` (items seen in ``fit`` excluded, ``exclude_seen``)
+    and measures the lists, whatever items the users hold in ``X``. It can be
+    passed as ``scoring=`` to :class:`~sklearn.model_selection.GridSearchCV`
+    or :func:`~sklearn.model_selection.cross_validate`, in a dict beside
+    :func:`make_ranking_scorer` entries.
+
+    What each metric compares the lists with comes from the fitted estimator
+    of each split, so that it is always the training part of that split:
+
+    - the catalogue (``"coverage"``, ``"gini"``): the estimator's ``items_``
+      and ``cold_items_``;
+    - the item popularity (``"novelty"``, ``"arp"``, ``"long_tail"``): the
+      training users of each item, from the estimator's ``seen_`` (a model
+      fitted with ``store_seen=False`` needs ``X_train``); ``X_train``
+      replaces it with fixed training interactions;
+    - the item vectors (``"diversity"``): ``item_vectors``, a DataFrame, or
+      a function of the fitted estimator that returns one (for embeddings).
+
+    Parameters
+    ----------
+    metric : {"coverage", "novelty", "arp", "long_tail", "gini", "entropy", \
+"diversity"}
+        :func:`catalogue_coverage_at_k`, :func:`novelty_at_k`,
+        :func:`average_popularity_at_k`, :func:`long_tail_share_at_k`,
+        :func:`gini_index_at_k`, :func:`exposure_entropy_at_k` or
+        :func:`intra_list_diversity_at_k`.
+    k : int, default=10
+        The cut-off: the length of each recommendation list.
+    exclude_seen : bool, default=True
+        Whether items seen during ``fit`` are excluded from the lists.
+    X_train : array-like or DataFrame of shape (n_interactions, n_columns >= 2), \
+default=None
+        Training interactions (user ids in column 0, item ids in column 1)
+        for the item popularity of ``"novelty"``, ``"arp"`` and
+        ``"long_tail"``, in place of each fitted estimator's ``seen_``. In
+        cross-validation they are the same for every split: pass them only
+        to compare with a fixed reference.
+    item_vectors : DataFrame of shape (n_items, n_dims) or callable, default=None
+        Required by ``"diversity"``: one row of numbers per item, indexed by
+        item id (side features such as genres), or
+        ``item_vectors(estimator) -> DataFrame``, called on each fitted
+        estimator (its item embeddings).
+    head_share : float, default=0.8
+        The share of the training interactions held by the short head, for
+        ``"long_tail"``.
+    greater_is_better : bool, default=None
+        ``None``: the metric's own direction, ``False`` for ``"arp"`` and
+        ``"gini"`` (less popularity bias, more even exposure), ``True`` for
+        the others. When ``False`` the scorer returns the metric negated, as
+        :func:`sklearn.metrics.make_scorer` does, so that model selection
+        maximises it.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_rec.metrics import make_beyond_accuracy_scorer
+    >>> make_beyond_accuracy_scorer("novelty", k=20)
+    make_beyond_accuracy_scorer('novelty', k=20, exclude_seen=True)
+    >>> make_beyond_accuracy_scorer("gini")
+    make_beyond_accuracy_scorer('gini', k=10, exclude_seen=True)
+
+    Diversity over the item embeddings of a fitted
+    :class:`~sklearn_rec.MatrixFactorization`:
+
+    >>> def embeddings(mf):
+    ...     factors = mf.module_.item_factors.weight.detach().cpu().numpy()
+    ...     return pd.DataFrame(factors[: len(mf.items_)], index=mf.items_)
+    >>> make_beyond_accuracy_scorer("diversity", item_vectors=embeddings)
+    make_beyond_accuracy_scorer('diversity', k=10, exclude_seen=True, item_vectors=...)
+    """
+    if metric not in _BEYOND_METRICS:
+        raise ValueError(f"metric must be one of {sorted(_BEYOND_METRICS)}, got {metric!r}.")
+    k = check_positive_int(k, "k")
+    if not isinstance(exclude_seen, bool):
+        raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
+    needs = _BEYOND_METRICS[metric][1]
+    popularity = None
+    if X_train is not None:
+        if needs != "popularity":
+            raise ValueError(
+                f"X_train is only used by 'novelty', 'arp' and 'long_tail', not {metric!r}."
+            )
+        popularity = _Popularity.from_interactions(X_train)
+    if needs == "item_vectors":
+        if item_vectors is None:
+            raise ValueError(
+                "metric='diversity' needs item_vectors: a DataFrame of item vectors indexed by "
+                "item id, or a function of the fitted estimator returning one."
+            )
+        if not callable(item_vectors):
+            _check_item_vectors(item_vectors)
+    elif item_vectors is not None:
+        raise ValueError(f"item_vectors is only used by 'diversity', not {metric!r}.")
+    head_share = check_real(head_share, "head_share", low=0, high=1, include_low=False)
+    if greater_is_better is None:
+        greater_is_better = _BEYOND_METRICS[metric][2]
+    elif not isinstance(greater_is_better, bool):
+        raise TypeError(f"greater_is_better must be a bool or None, got {greater_is_better!r}.")
+    return BeyondAccuracyScorer(
+        metric, k, exclude_seen, popularity, item_vectors, head_share, greater_is_better
     )
