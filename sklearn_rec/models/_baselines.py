@@ -181,7 +181,7 @@ class PopularityRecommender(_HistoryRecommender):
     {{users_}}
     {{items_}}
     {{n_users_}}
-    popularity_ : ndarray of shape (n_items_,)
+    popularity_ : ndarray of shape (n_items,)
         Training users with a positive interaction per item, in the order of
         ``items_``.
     seen_ : scipy.sparse.csr_matrix of shape (``n_users_``, ``n_items_``)
@@ -262,7 +262,7 @@ class ItemKNN(_ItemItemRecommender):
 
     Attributes
     ----------
-    similarity_ : scipy.sparse.csr_matrix of shape (n_items_, n_items_)
+    similarity_ : scipy.sparse.csr_matrix of shape (n_items, n_items)
         ``similarity_[i, j] = s_ij`` for ``i`` among the neighbours of ``j``,
         0 elsewhere (and on the diagonal).
     users_, items_, n_users_, n_items_, seen_, n_features_in_
@@ -351,7 +351,7 @@ class EASE(_ItemItemRecommender):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_items_, n_items_)
+    coef_ : ndarray of shape (n_items, n_items)
         ``B`` (float32), zero on the diagonal.
     users_, items_, n_users_, n_items_, seen_, n_features_in_
         As in :class:`PopularityRecommender`.
