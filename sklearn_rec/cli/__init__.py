@@ -239,7 +239,8 @@ def main(argv=None):
     Returns
     -------
     exit_code : int
-        0 on success, 2 for a usage error or an error in the input.
+        0 on success, 2 for a usage error or an error in the input, 130 when
+        interrupted (Ctrl-C), which leaves no output file half written.
     """
     parser = _build_parser()
     try:
@@ -254,7 +255,9 @@ def main(argv=None):
             torch.set_num_threads(args.threads)
         return args.handler(args)
     except KeyboardInterrupt:
-        print("sklearn-rec: interrupted", file=sys.stderr)
+        # Files are written whole or not at all: an interrupt leaves none half written.
+        saved = "; no model was saved" if args.command == "fit" else ""
+        print(f"sklearn-rec {args.command}: interrupted{saved}.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (CommandError, OSError, ValueError, TypeError) as exc:
         if args.verbose:

@@ -18,6 +18,8 @@ Prefix-routed parameters (``optimizer__*``, ``module__*``, ``callbacks__*``,
 ...) work as in skorch.
 """
 
+import signal
+import threading
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -52,6 +54,42 @@ from ._losses import LOSSES
 from ._topk import top_items, top_similar
 
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
+
+
+class _InterruptWatch:
+    """Whether SIGINT (Ctrl-C) arrived while training ran."""
+
+    received = False
+
+
+@contextmanager
+def _watch_interrupts():
+    """Record a user's Ctrl-C during training, then let it through as before.
+
+    skorch ends training on any ``KeyboardInterrupt`` and returns normally:
+    early stopping (the package's, and skorch's ``EarlyStopping`` callback)
+    raises one to stop, as skorch's callbacks do. Only a real SIGINT tells a
+    user's interrupt apart from such a stop. Signals reach the main thread
+    only, so elsewhere (a worker of a parallel search) nothing is watched.
+    """
+    watch = _InterruptWatch()
+    if threading.current_thread() is not threading.main_thread():
+        yield watch
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        watch.received = True
+        if callable(previous):
+            previous(signum, frame)
+        elif previous is not signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield watch
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class RecommenderNet(RecommenderMixin, NeuralNet):
@@ -424,6 +462,18 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         Returns
         -------
         self : object
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When training is interrupted (Ctrl-C, SIGINT). skorch would return
+            normally with a partly trained model; here the interrupt goes on
+            to the caller, so that a script, a pipeline or a search stops
+            instead of using that model. The estimator keeps the epochs
+            trained so far (``n_iter_``, ``history_``) for a caller that
+            catches the interrupt. A callback that raises
+            ``KeyboardInterrupt`` to end training (skorch's
+            ``EarlyStopping``) and ``early_stopping`` still stop normally.
         """
         return self._fit(X, y, fit_params, allow_early_stopping=True)
 
@@ -460,22 +510,34 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 random_state=check_random_state(self.random_state),
             )
         del dataset
-        with self._seeded():
+        with self._seeded(), _watch_interrupts() as interrupt:
             self.initialize()
             try:
                 NeuralNet.partial_fit(self, train, None, **fit_params)
             finally:
                 monitor, self._monitor = self._monitor, None
-        self.n_iter_ = len(self.history_)
+        self.n_iter_ = self._epochs_trained()
         self.best_score_ = self.validation_scores_ = None
-        if monitor is not None:
+        if monitor is not None and monitor.best_state is not None:
             # The best epoch's weights; the held-out pairs join seen_, so
             # that recommendations leave them out like every pair of X.
             self._unwrapped_module().load_state_dict(monitor.best_state)
             self.best_score_ = monitor.best_score
             self.validation_scores_ = monitor.scores
             self._record_seen(held_out)
+        self._raise_if_interrupted(interrupt, "fit")
         return self
+
+    def _epochs_trained(self):
+        """Epochs whose training pass completed (an interrupted one has no train_loss)."""
+        return sum("train_loss" in row for row in self.history_)
+
+    def _raise_if_interrupted(self, interrupt, method):
+        if interrupt.received:
+            raise KeyboardInterrupt(
+                f"{type(self).__name__}.{method} was interrupted; the model holds the "
+                f"{self.n_iter_} epoch(s) trained so far (n_iter_)."
+            )
 
     def _validation_rows(self, dataset):
         """Mask of the rows held out for early stopping, or ``None`` without it."""
@@ -495,6 +557,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def on_epoch_begin(self, net, **kwargs):
         # Stopping here rather than at the end of the epoch lets the
         # callbacks (PrintLog) see the last epoch; before the new history row.
+        # skorch ends training on a KeyboardInterrupt; _watch_interrupts tells
+        # this one from a user's Ctrl-C.
         if self._monitor is not None and self._monitor.stop:
             raise KeyboardInterrupt
         super().on_epoch_begin(net, **kwargs)
@@ -532,6 +596,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         Returns
         -------
         self : object
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When training is interrupted, as in :meth:`fit`.
         """
         if not self.__sklearn_is_fitted__():
             # The first chunk of a stream: no early stopping, which would
@@ -553,9 +622,10 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._check_y_given(y)
         dataset = self.get_dataset(X, y)
         self._record_seen(dataset)
-        with self._seeded(offset=len(self.history_)):
+        with self._seeded(offset=len(self.history_)), _watch_interrupts() as interrupt:
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
-        self.n_iter_ = len(self.history_)
+        self.n_iter_ = self._epochs_trained()
+        self._raise_if_interrupted(interrupt, "partial_fit")
         return self
 
     def _record_seen(self, dataset):

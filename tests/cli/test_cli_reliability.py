@@ -1,0 +1,60 @@
+"""Reliability of the command line: interrupts, files written whole, ids, formats, devices.
+
+Each test keeps one case of a reliability review as a regression test; the
+estimators' cases are in ``tests/test_reliability.py``.
+"""
+
+import signal
+
+import pytest
+from skorch.callbacks import Callback
+
+from sklearn_rec.cli import _commands, main
+from sklearn_rec.datasets import make_interactions
+
+TRAIN = ["--epochs", "3", "--random-state", "0", "--threads", "1"]
+
+
+def run(argv, capsys):
+    """Run the command line; return its exit code, stdout and stderr."""
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def ratings_csv(tmp_path_factory):
+    X, y = make_interactions(n_users=30, n_items=20, n_interactions=500, random_state=0)
+    path = tmp_path_factory.mktemp("data") / "ratings.csv"
+    X.assign(rating=y).to_csv(path, index=False)
+    return path
+
+
+class _CtrlC(Callback):
+    """Sends SIGINT, as Ctrl-C does, at the end of the second epoch."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            signal.raise_signal(signal.SIGINT)
+
+
+def _folder_listing(folder):
+    return sorted(path.name for path in folder.iterdir())
+
+
+# -- 1. Ctrl-C during fit -----------------------------------------------------------------
+
+
+def test_ctrl_c_during_fit_saves_nothing_and_exits_130(ratings_csv, tmp_path, monkeypatch, capsys):
+    output = tmp_path / "model.joblib"
+    output.write_bytes(b"the previous model")
+    # The progress bar is the callback the command line always adds: it sends the Ctrl-C.
+    monkeypatch.setattr(_commands, "ProgressBar", _CtrlC)
+    code, out, err = run(
+        ["fit", ratings_csv, "-o", output, "--rating-col", "rating", *TRAIN], capsys
+    )
+    assert code == 130
+    assert err.strip() == "sklearn-rec fit: interrupted; no model was saved."
+    assert "saved to" not in out
+    assert output.read_bytes() == b"the previous model"
+    assert _folder_listing(tmp_path) == ["model.joblib"]
