@@ -6,12 +6,14 @@ The command line's cases are in ``tests/cli/test_cli_reliability.py``.
 """
 
 import signal
+import zipfile
 
 import pytest
 from skorch.callbacks import Callback, EarlyStopping
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
-from sklearn_rec.datasets import make_interactions
+from sklearn_rec._files import replace_atomically
+from sklearn_rec.datasets import _base, make_interactions
 
 SMALL = {"random_state": 0, "batch_size": 64}
 
@@ -79,3 +81,44 @@ def test_early_stopping_is_not_an_interrupt(data):
         max_epochs=10, early_stopping=True, n_iter_no_change=1, tol=1.0, **SMALL
     ).fit(X, y)
     assert model.n_iter_ == 2
+
+
+# -- 2. files written whole or not at all -------------------------------------------------
+
+
+def test_an_interrupted_write_leaves_the_old_file(tmp_path):
+    path = tmp_path / "model.joblib"
+    path.write_bytes(b"old")
+    path.chmod(0o640)
+    with pytest.raises(KeyboardInterrupt), replace_atomically(path) as temporary:
+        temporary.write_bytes(b"half a mod")
+        raise KeyboardInterrupt
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.joblib"]
+    with replace_atomically(path) as temporary:
+        assert temporary.parent == tmp_path
+        temporary.write_bytes(b"new")
+    assert path.read_bytes() == b"new"
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["model.joblib"]
+
+
+def test_an_interrupted_download_leaves_nothing_in_data_home(tmp_path, monkeypatch):
+    archive = tmp_path / "source" / "data.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("data/ratings.csv", "1,2,3\n" * 100)
+        zf.writestr("data/movies.csv", "2,x\n")
+    extractall = zipfile.ZipFile.extractall
+
+    def interrupted(self, path):
+        extractall(self, path)  # everything on disk, then Ctrl-C before it is moved in
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_base, "_download", lambda remote, folder, **kwargs: archive)
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", interrupted)
+    home = tmp_path / "home"
+    remote = _base.RemoteFileMetadata("data.zip", "https://example.invalid/data.zip", "sha256:0")
+    with pytest.raises(KeyboardInterrupt):
+        _base.fetch_archive(remote, home)
+    assert list(home.iterdir()) == []

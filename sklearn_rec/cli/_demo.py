@@ -11,6 +11,7 @@ from sklearn.metrics import root_mean_squared_error
 from sklearn.model_selection import GridSearchCV
 
 from .. import MatrixFactorization, NeuralRecommender
+from .._files import replace_atomically
 from ..datasets import fetch_movielens, get_data_home
 from ..metrics import hit_rate_at_k, ndcg_at_k, recall_at_k
 from ..metrics._scorer import relevant_items_by_user
@@ -170,7 +171,8 @@ def write_plots(Figure, folder, searches, rows):
     paths = [folder / "learning_curves.png", folder / "comparison.png"]
     for figure, path in zip((curves, comparison), paths, strict=True):
         try:
-            figure.savefig(path, dpi=100)
+            with replace_atomically(path) as temporary:
+                figure.savefig(temporary, dpi=100, format="png")
         except OSError as exc:
             raise CommandError(f"{path}: cannot write the plot: {exc.strerror or exc}.") from exc
     return paths

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import DeviceWarning
 
 from .._base import RecommenderMixin
+from .._files import replace_atomically
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".parquet": None, ".pq": None}
 
@@ -95,10 +96,11 @@ def read_user_file(path, column):
 
 
 def save_model(model, path):
-    """Write ``model`` to ``path`` with joblib."""
+    """Write ``model`` to ``path`` with joblib, replacing any file there only once written."""
     try:
-        # zlib level 3: about 2.5 times smaller for MovieLens-100K, quick to load.
-        joblib.dump(model, path, compress=3)
+        with replace_atomically(path) as temporary:
+            # zlib level 3: about 2.5 times smaller for MovieLens-100K, quick to load.
+            joblib.dump(model, temporary, compress=3)
     except OSError as exc:
         raise CommandError(f"{path}: cannot write the model: {exc.strerror or exc}.") from exc
 
@@ -137,12 +139,13 @@ def load_model(path):
 
 
 def write_text(text, output):
-    """Write ``text`` to the file ``output``, or to stdout when it is None."""
+    """Write ``text`` to the file ``output`` (whole or not at all), or to stdout when it is None."""
     if output is None:
         sys.stdout.write(text)
         return
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        with replace_atomically(output) as temporary:
+            temporary.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CommandError(f"{output}: cannot write the file: {exc.strerror or exc}.") from exc
 

@@ -9,7 +9,7 @@ import signal
 import pytest
 from skorch.callbacks import Callback
 
-from sklearn_rec.cli import _commands, main
+from sklearn_rec.cli import _commands, _io, main
 from sklearn_rec.datasets import make_interactions
 
 TRAIN = ["--epochs", "3", "--random-state", "0", "--threads", "1"]
@@ -58,3 +58,45 @@ def test_ctrl_c_during_fit_saves_nothing_and_exits_130(ratings_csv, tmp_path, mo
     assert "saved to" not in out
     assert output.read_bytes() == b"the previous model"
     assert _folder_listing(tmp_path) == ["model.joblib"]
+
+
+# -- 2. files replaced whole ----------------------------------------------------------------
+
+
+def test_ctrl_c_while_saving_keeps_the_old_model(ratings_csv, tmp_path, monkeypatch, capsys):
+    output = tmp_path / "model.joblib"
+    output.write_bytes(b"the previous model")
+
+    def dump_then_interrupt(model, path, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_io.joblib, "dump", dump_then_interrupt)
+    argv = ["fit", ratings_csv, "-o", output, "--rating-col", "rating", "--quiet", *TRAIN]
+    code, _, _ = run(argv, capsys)
+    assert code == 130
+    assert output.read_bytes() == b"the previous model"
+    assert _folder_listing(tmp_path) == ["model.joblib"]
+
+
+def test_lists_are_replaced_whole(ratings_csv, tmp_path, monkeypatch, capsys):
+    model = tmp_path / "model.joblib"
+    argv = ["fit", ratings_csv, "-o", model, "--rating-col", "rating", "--quiet", *TRAIN]
+    assert run(argv, capsys)[0] == 0
+    lists = tmp_path / "lists.csv"
+    lists.write_text("old lists\n")
+
+    write_text = _io.Path.write_text
+
+    def interrupted(path, text, encoding=None):
+        write_text(path, text[:10], encoding=encoding)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_io.Path, "write_text", interrupted)
+    assert run(["recommend", model, "1", "-o", lists], capsys)[0] == 130
+    monkeypatch.undo()
+    assert lists.read_text() == "old lists\n"
+    assert _folder_listing(tmp_path) == ["lists.csv", "model.joblib"]
+    assert run(["recommend", model, "1", "-o", lists], capsys)[0] == 0
+    assert lists.read_text().startswith("user,rank,item,score\n1,1,")
