@@ -25,6 +25,7 @@ from . import _demo
 from ._io import (
     CommandError,
     check_columns,
+    check_output_is_not_an_input,
     format_lists,
     load_model,
     print_table,
@@ -102,6 +103,7 @@ def fit(args):
     folder = Path(args.output).parent
     if not folder.is_dir():  # before training, not after
         raise CommandError(f"{args.output}: the folder {folder} does not exist.")
+    check_output_is_not_an_input(args.output, {"interactions file": args.data})
     columns = {"--user-col": args.user_col, "--item-col": args.item_col}
     if args.rating_col:
         columns["--rating-col"] = args.rating_col
@@ -178,6 +180,9 @@ def _build_model(args):
 
 def recommend(args):
     """Write top-n lists of a saved model; see ``sklearn-rec recommend --help``."""
+    check_output_is_not_an_input(
+        args.output, {"model file": args.model, "users file": args.users_file}
+    )
     model = load_model(args.model)
     user_col = args.user_col or _model_columns(model)[0]
     ids = list(args.users)

@@ -138,6 +138,27 @@ def load_model(path):
 # -- output --------------------------------------------------------------------------
 
 
+def check_output_is_not_an_input(output, inputs):
+    """Raise if the file ``output`` is one of ``inputs`` (``{description: path}``).
+
+    Writing the output would replace that input (the data, say, with the model).
+    """
+    if output is None:
+        return
+    output = Path(output)
+    for description, path in inputs.items():
+        if path is None:
+            continue
+        path = Path(path)
+        if output.resolve() == path.resolve() or (
+            output.exists() and path.exists() and output.samefile(path)
+        ):
+            raise CommandError(
+                f"{output}: the output file is the {description} ({path}); writing it would "
+                "replace that input. Choose another output file."
+            )
+
+
 def write_text(text, output):
     """Write ``text`` to the file ``output`` (whole or not at all), or to stdout when it is None."""
     if output is None:

@@ -100,3 +100,35 @@ def test_lists_are_replaced_whole(ratings_csv, tmp_path, monkeypatch, capsys):
     assert _folder_listing(tmp_path) == ["lists.csv", "model.joblib"]
     assert run(["recommend", model, "1", "-o", lists], capsys)[0] == 0
     assert lists.read_text().startswith("user,rank,item,score\n1,1,")
+
+
+# -- 3. an output that is an input --------------------------------------------------------
+
+
+def test_an_output_that_is_an_input_is_refused(ratings_csv, tmp_path, capsys):
+    data = tmp_path / "data.csv"
+    data.write_bytes(ratings_csv.read_bytes())
+    argv = ["fit", data, "-o", tmp_path / "." / "data.csv", "--rating-col", "rating", *TRAIN]
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert "the output file is the interactions file" in err
+    assert data.read_bytes() == ratings_csv.read_bytes()
+    (tmp_path / "link.csv").symlink_to(data)
+    argv[3] = tmp_path / "link.csv"
+    assert run(argv, capsys)[0] == 2
+    assert data.read_bytes() == ratings_csv.read_bytes()
+
+    model = tmp_path / "model.joblib"
+    argv = ["fit", data, "-o", model, "--rating-col", "rating", "--quiet", *TRAIN]
+    assert run(argv, capsys)[0] == 0
+    saved = model.read_bytes()
+    code, _, err = run(["recommend", model, "1", "-o", model], capsys)
+    assert code == 2
+    assert "the output file is the model file" in err
+    users = tmp_path / "users.txt"
+    users.write_text("1\n2\n")
+    code, _, err = run(["recommend", model, "--users-file", users, "-o", users], capsys)
+    assert code == 2
+    assert "the output file is the users file" in err
+    assert model.read_bytes() == saved
+    assert users.read_text() == "1\n2\n"
