@@ -125,6 +125,12 @@ def _add_fit(commands, training):
         "--rating-col", metavar="COL", help="rating (or 0/1 label) column; default: none"
     )
     fit.add_argument(
+        "--int-ids",
+        action="store_true",
+        help="read the user and item ids as 64-bit integers (an id that is not one is an "
+        "error); by default ids are text, so that 007 and 7 are two ids",
+    )
+    fit.add_argument(
         "--model",
         choices=sorted(_commands.MODELS),
         default="mf",

@@ -27,6 +27,7 @@ from ._io import (
     check_columns,
     check_output_is_not_an_input,
     format_lists,
+    integer_ids,
     load_model,
     print_table,
     read_table,
@@ -108,9 +109,13 @@ def fit(args):
     if args.rating_col:
         columns["--rating-col"] = args.rating_col
     model = _build_model(args)
-    frame = read_table(args.data)
+    frame = read_table(args.data, text_columns=[args.user_col, args.item_col])
     check_columns(frame, args.data, columns)
     X = frame[[args.user_col, args.item_col]]
+    if args.int_ids:
+        X = X.apply(
+            lambda ids: integer_ids(ids, ids.name, args.data, "--int-ids"), result_type="expand"
+        )
     y = frame[args.rating_col].to_numpy() if args.rating_col else None
     start = time.perf_counter()
     model.fit(X, y)
@@ -259,25 +264,27 @@ def _model_columns(model):
 
 
 def _cast_ids(values, known, name, source):
-    """Give ids (read as text, say) the type of the model's ids ``known``.
+    """Give ids read as text the type of the model's ids ``known``.
 
     ``source`` is the file the ids come from, or None for the command line.
+    Integers are parsed exactly, in the range of the model's integer type;
+    text stays as it was read (``007`` is not ``7``), as ``fit`` reads it.
     """
     series = pd.Series(np.asarray(values, dtype=object))
-    kind = np.asarray(known).dtype.kind
-    if kind in "iuf":
+    dtype = np.asarray(known).dtype
+    if dtype.kind in "iu":
+        reason = f"the model's {name} ids are integers"
+        return integer_ids(series, name, source, reason, dtype=dtype.type)
+    if dtype.kind == "f":
         numbers = pd.to_numeric(series, errors="coerce")
         bad = numbers.isna()
-        if kind in "iu":
-            bad |= numbers % 1 != 0
         if bad.any():
-            expected = "integers" if kind in "iu" else "numbers"
             where = "" if source is None else f"{source}: "
             raise CommandError(
                 f"{where}{name} id {series[bad].iloc[0]!r} is not valid: the model's "
-                f"{name} ids are {expected}."
+                f"{name} ids are numbers."
             )
-        return numbers.to_numpy(dtype=np.int64 if kind in "iu" else np.float64)
+        return numbers.to_numpy(dtype=np.float64)
     if len(known) and isinstance(known[0], str):
         return series.astype(str).to_numpy(dtype=object)
     return series.to_numpy()

@@ -36,9 +36,10 @@ def one_line(exc):
 def read_table(path, text_columns=()):
     """Read a CSV (``.csv``), TSV (``.tsv``) or Parquet (``.parquet``, ``.pq``) file.
 
-    CSV and TSV files need a header row. ``text_columns`` are read as strings,
-    so that ids such as ``007`` keep their leading zeros until they are cast
-    to the type of a model's ids.
+    CSV and TSV files need a header row. ``text_columns`` are read as strings
+    (from Parquet, their values written as text; missing values stay
+    missing), so that ids such as ``007`` keep their leading zeros and large
+    integers their digits until they are cast to the type of a model's ids.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -63,6 +64,11 @@ def read_table(path, text_columns=()):
         raise CommandError(f"{path}: cannot read the file: {one_line(exc)}") from exc
     if frame.empty:
         raise CommandError(f"{path}: the file has no rows.")
+    if TABLE_SUFFIXES[suffix] is None:
+        for column in text_columns:
+            if column in frame.columns:
+                values = frame[column]
+                frame[column] = values.astype(str).where(values.notna(), None)
     return frame
 
 
@@ -90,6 +96,27 @@ def read_user_file(path, column):
         column = frame.columns[0]
     check_columns(frame, path, {"--user-col": column})
     return frame[column].tolist()
+
+
+def integer_ids(values, name, source, reason, dtype=np.int64):
+    """Ids read as text, as integers of ``dtype``; a ``CommandError`` names the first bad one.
+
+    Each value must be an integer written in decimal digits within the range
+    of ``dtype``: nothing is rounded, wrapped or merged silently. ``source``
+    is the file the ids come from, or None for the command line; ``reason``
+    says why integers are expected.
+    """
+    text = pd.Series(np.asarray(values, dtype=object)).astype(str).str.strip()
+    limits = np.iinfo(dtype)
+    bad = ~text.str.fullmatch(r"[+-]?[0-9]+")
+    numbers = text.where(~bad, "0").map(int)  # Python ints: exact at any size
+    bad |= (numbers < int(limits.min)) | (numbers > int(limits.max))
+    if bad.any():
+        value = np.asarray(values, dtype=object)[bad.to_numpy()][0]
+        where = "" if source is None else f"{source}: "
+        expected = f"an integer from {limits.min} to {limits.max}"
+        raise CommandError(f"{where}{name} id {value!r} is not {expected} ({reason}).")
+    return numbers.to_numpy(dtype=dtype)
 
 
 # -- model files ---------------------------------------------------------------------

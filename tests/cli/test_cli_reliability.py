@@ -4,11 +4,18 @@ Each test keeps one case of a reliability review as a regression test; the
 estimators' cases are in ``tests/test_reliability.py``.
 """
 
+import io
+import json
+import re
 import signal
 
+import joblib
+import numpy as np
+import pandas as pd
 import pytest
 from skorch.callbacks import Callback
 
+from sklearn_rec import MatrixFactorization
 from sklearn_rec.cli import _commands, _io, main
 from sklearn_rec.datasets import make_interactions
 
@@ -132,3 +139,86 @@ def test_an_output_that_is_an_input_is_refused(ratings_csv, tmp_path, capsys):
     assert "the output file is the users file" in err
     assert model.read_bytes() == saved
     assert users.read_text() == "1\n2\n"
+
+
+# -- 4. ids: text unless asked for integers, the same path at fit and at query -------------
+
+
+def _id_files(tmp_path, users, items):
+    """A training file of ratings and a test file of one row per user, ids as given (text)."""
+    X, y = make_interactions(n_users=30, n_items=20, n_interactions=500, random_state=0)
+    frame = pd.DataFrame(
+        {"user": np.asarray(users)[X.user], "item": np.asarray(items)[X.item], "rating": y}
+    )
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    frame.groupby("user").head(1).to_csv(tmp_path / "test.csv", index=False)
+    return frame
+
+
+def _fit(tmp_path, capsys, *extra):
+    model = tmp_path / "model.joblib"
+    argv = ["fit", tmp_path / "train.csv", "-o", model, "--rating-col", "rating", "--quiet"]
+    code, _, err = run([*argv, *TRAIN, *extra], capsys)
+    assert code == 0, err
+    return model
+
+
+def test_ids_that_differ_in_leading_zeros_stay_apart(tmp_path, capsys):
+    users = [f"{u:05d}" for u in range(30)]
+    users[1] = "0"  # "00000" and "0" are two users
+    frame = _id_files(tmp_path, users, [f"i{i:03d}" for i in range(20)])
+    model = _fit(tmp_path, capsys)
+    assert sorted(joblib.load(model).users_) == sorted(users)
+    code, out, _ = run(["recommend", model, "00000", "0", "-n", "2"], capsys)
+    assert code == 0
+    lists = pd.read_csv(io.StringIO(out), dtype=str)
+    assert lists.user.tolist() == ["00000", "00000", "0", "0"]
+    code, out, _ = run(["evaluate", model, tmp_path / "test.csv", "--format", "json"], capsys)
+    assert code == 0
+    assert json.loads(out)["users"] == frame.user.nunique() == 30
+
+
+@pytest.mark.parametrize("first_item", [2**63 + 5, 10**22], ids=["above int64", "23 digits"])
+def test_ids_beyond_int64_round_trip(tmp_path, capsys, first_item):
+    items = [str(first_item + i) for i in range(20)]
+    _id_files(tmp_path, [str(u) for u in range(30)], items)
+    model = _fit(tmp_path, capsys)
+    assert sorted(joblib.load(model).items_) == sorted(items)
+    code, out, _ = run(["recommend", model, "0", "-n", "3"], capsys)
+    assert code == 0
+    assert set(pd.read_csv(io.StringIO(out), dtype=str).item) <= set(items)
+    code, out, err = run(["evaluate", model, tmp_path / "test.csv"], capsys)
+    assert code == 0, err
+    # With --int-ids such an id is an error that names it, never a wrapped number.
+    argv = ["fit", tmp_path / "train.csv", "-o", tmp_path / "i.joblib", "--int-ids"]
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert re.search(r"item id '\d{19,}' is not an integer from -9223372036854775808 to", err)
+    assert not (tmp_path / "i.joblib").exists()
+
+
+def test_int_ids_are_integers_at_fit_and_at_query(tmp_path, capsys):
+    _id_files(tmp_path, [f"{u:03d}" for u in range(30)], [str(i) for i in range(20)])
+    model = _fit(tmp_path, capsys, "--int-ids")
+    fitted = joblib.load(model)
+    assert fitted.users_.dtype == np.int64 and fitted.users_.tolist() == list(range(30))
+    code, out, _ = run(["recommend", model, "007", "7", "-n", "2"], capsys)
+    assert code == 0
+    assert pd.read_csv(io.StringIO(out)).user.tolist() == [7, 7]  # one user, asked twice
+    code, _, err = run(["recommend", model, "7.0"], capsys)
+    assert code == 2
+    assert "user id '7.0' is not an integer" in err and "the model's user ids are integers" in err
+    assert run(["evaluate", model, tmp_path / "test.csv"], capsys)[0] == 0
+
+
+def test_a_python_model_with_uint64_ids_is_served(tmp_path, capsys):
+    X, y = make_interactions(n_users=30, n_items=20, n_interactions=500, random_state=0)
+    X = X.assign(item=X["item"].astype(np.uint64) + np.uint64(2**63))
+    model = MatrixFactorization(max_epochs=2, random_state=0).fit(X, y)
+    joblib.dump(model, tmp_path / "model.joblib")
+    X.assign(rating=y).to_csv(tmp_path / "test.csv", index=False)
+    code, out, err = run(["evaluate", tmp_path / "model.joblib", tmp_path / "test.csv"], capsys)
+    assert code == 0, err
+    code, out, _ = run(["recommend", tmp_path / "model.joblib", "0", "--include-seen"], capsys)
+    assert code == 0
+    assert set(pd.read_csv(io.StringIO(out), dtype=str).item) <= set(map(str, model.items_))
