@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 from sklearn.utils import ClassifierTags
+from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._features import FeatureEncoder, check_feature_table
@@ -22,6 +23,7 @@ from ._vocabulary import UNKNOWN, Vocabulary, check_id_column
 from .metrics._scorer import make_ranking_scorer
 
 _FALLBACK_HINT = "Set handle_unknown='fallback' to score them with the documented fallback."
+_HANDLE_UNKNOWN = {"handle_unknown": [StrOptions({"error", "fallback"})]}
 
 
 def _unknown_error(name, ids, codes, hint, where="not seen during fit"):
@@ -152,6 +154,12 @@ class RecommenderMixin(ABC):
         ``always`` is the reason for raising whatever the policy, where no
         fallback applies; it ends the error message.
         """
+        # Read at query time, after any set_params: checked here, not in fit only.
+        validate_parameter_constraints(
+            _HANDLE_UNKNOWN,
+            {"handle_unknown": self.handle_unknown},
+            caller_name=type(self).__name__,
+        )
         if (always or self.handle_unknown == "error") and (codes == UNKNOWN).any():
             raise _unknown_error(name, ids, codes, always or _FALLBACK_HINT)
 

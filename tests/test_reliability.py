@@ -5,10 +5,14 @@ was lost or silently wrong before, and the error or behaviour expected now.
 The command line's cases are in ``tests/cli/test_cli_reliability.py``.
 """
 
+import copy
 import signal
 import zipfile
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback, EarlyStopping
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
@@ -122,3 +126,41 @@ def test_an_interrupted_download_leaves_nothing_in_data_home(tmp_path, monkeypat
     with pytest.raises(KeyboardInterrupt):
         _base.fetch_archive(remote, home)
     assert list(home.iterdir()) == []
+
+
+# -- 5. parameters changed after fit ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return MatrixFactorization(max_epochs=2, **SMALL).fit(X, y)
+
+
+def test_handle_unknown_is_validated_where_it_is_used(fitted, data):
+    X, _ = data
+    model = copy.deepcopy(fitted).set_params(handle_unknown="erorr")
+    unknown = pd.DataFrame({"user": [999], "item": [1]})
+    message = r"'handle_unknown' parameter of MatrixFactorization must be a str among"
+    for query in (
+        lambda: model.predict(unknown),
+        lambda: model.predict(X[:3]),  # even where no id is unknown
+        lambda: model.recommend([999]),
+        lambda: model.score_items([0], [[1, 2]]),
+    ):
+        with pytest.raises(InvalidParameterError, match=message):
+            query()
+    model.set_params(handle_unknown="fallback")
+    assert np.isfinite(model.predict(unknown)).all()
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("negative_sampling", "unseeen"), ("n_negatives", -1), ("loss", "hinge")],
+)
+def test_parameters_read_by_queries_are_validated(data, param, value):
+    X, _ = data
+    model = MatrixFactorization(loss="bpr", max_epochs=2, **SMALL).fit(X)
+    model.set_params(**{param: value})
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of MatrixFactorization"):
+        model.recommend_for_history(X.item[:3].to_numpy())

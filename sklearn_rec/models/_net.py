@@ -220,10 +220,22 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             )
         self._check_module_params()
 
+    def _check_params_read_after_fit(self, *names):
+        """Validate parameters that predictions read, which set_params may have changed."""
+        validate_parameter_constraints(
+            {name: self._parameter_constraints[name] for name in names},
+            {name: getattr(self, name) for name in names},
+            caller_name=type(self).__name__,
+        )
+
     @property
     def _loss(self):
         """The :class:`~sklearn_rec.models._losses.Loss` named by ``loss``."""
-        return LOSSES[self.loss]
+        try:
+            return LOSSES[self.loss]
+        except (KeyError, TypeError):
+            self._check_params_read_after_fit("loss")
+            raise
 
     @property
     def _predicts_ratings(self):
@@ -730,6 +742,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     # -- fold-in -----------------------------------------------------------------
 
     def _fold_in_topk(self, history_codes, ratings, candidates, k, exclude_seen):
+        self._check_params_read_after_fit("negative_sampling", "n_negatives", "weight_decay")
         state = self._fold_in(history_codes, ratings)
         return top_items_for_state(
             self._unwrapped_module(),
