@@ -12,6 +12,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback, EarlyStopping
 
@@ -164,3 +165,47 @@ def test_parameters_read_by_queries_are_validated(data, param, value):
     model.set_params(**{param: value})
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of MatrixFactorization"):
         model.recommend_for_history(X.item[:3].to_numpy())
+
+
+# -- 6. a training that diverges ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", [MatrixFactorization, NeuralRecommender])
+def test_a_rating_beyond_float32_stops_training_and_names_y(data, estimator):
+    X, y = data
+    y = y.copy()
+    y[0] = 1e39  # inf in float32
+    with pytest.raises(ValueError, match=r"diverged: the training loss became inf in epoch 1"):
+        estimator(loss="mse", max_epochs=2, **SMALL).fit(X, y)
+    with pytest.raises(
+        ValueError,
+        match=r"lr=0.01\), or bring y to a smaller scale \(its values span 1 to 1e\+39\)",
+    ):
+        estimator(loss="mse", max_epochs=2, **SMALL).fit(X, y)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_learning_rate_that_diverges_stops_training(data, seed):
+    X, y = data
+    model = MatrixFactorization(lr=1e30, max_epochs=5, random_state=seed, batch_size=64)
+    with pytest.raises(
+        ValueError, match=r"MatrixFactorization diverged: .* lower the learning rate \(lr=1e\+30\)"
+    ):
+        model.fit(X, y)
+
+
+def test_non_finite_weights_stop_training(data):
+    X, y = data
+
+    class PoisonTheLastStep(Callback):
+        """Makes one weight NaN after the last batch of epoch 2, where no loss shows it."""
+
+        def on_batch_end(self, net, **kwargs):
+            if len(net.history) == 2 and len(net.history[-1]["batches"]) == 8:
+                with torch.no_grad():
+                    net.module_.item_factors.weight[0, 0] = float("nan")
+
+    model = MatrixFactorization(max_epochs=5, callbacks=[PoisonTheLastStep()], **SMALL)
+    match = r"the parameter item_factors.weight holds NaN or inf in epoch 2"
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y)

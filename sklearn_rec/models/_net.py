@@ -109,6 +109,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     history_ = None
     # The early-stopping monitor of the fit in progress (set by ``_fit`` only).
     _monitor = None
+    # The lowest and highest training rating (None without ratings, and in
+    # models saved before it was kept).
+    _y_range = None
     virtual_params_ = {}
 
     # Floats of scores held at once while ranking: bounds the memory of
@@ -502,6 +505,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._fit_vocabulary(users, items)
         dataset = self._encoded_dataset(users, items, y)
         self._y_mean = 0.0 if y is None else float(y.mean())
+        self._y_range = None if y is None else (float(y.min()), float(y.max()))
         # The dataset holds what training needs: free the float64 copy of y
         # (200 MB at 25M rows) before the peak of building seen_.
         del users, items, y
@@ -575,11 +579,37 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             raise KeyboardInterrupt
         super().on_epoch_begin(net, **kwargs)
 
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        loss = kwargs.get("loss")
+        # skorch has already read the loss to the CPU: checking it costs nothing more.
+        if training and loss is not None and not np.isfinite(loss.item()):
+            raise self._divergence_error(f"the training loss became {loss.item()}")
+
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
+        # A last step may leave non-finite weights that no batch's loss showed.
+        for name, parameter in self._unwrapped_module().named_parameters():
+            if not torch.isfinite(parameter).all():
+                raise self._divergence_error(f"the parameter {name} holds NaN or inf")
         if self._monitor is not None:
             self._monitor.update(self)
             self.history.record("validation_score", self._monitor.scores[-1])
+
+    def _divergence_error(self, what):
+        """The error that stops a training that diverged, saying what to change.
+
+        As scikit-learn's SGD estimators do: a model of NaN would otherwise
+        predict NaN and recommend arbitrary items without a word.
+        """
+        hint = f"lower the learning rate (lr={self.lr!r})"
+        if self._loss.ratings and self._y_range is not None:
+            low, high = self._y_range
+            hint += f", or bring y to a smaller scale (its values span {low:g} to {high:g})"
+        return ValueError(
+            f"{type(self).__name__} diverged: {what} in epoch {len(self.history)}. To train "
+            f"it, {hint}."
+        )
 
     def _check_y_given(self, y):
         if self._loss.ratings and y is None:
@@ -634,6 +664,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._check_y_given(y)
         dataset = self.get_dataset(X, y)
         self._record_seen(dataset)
+        if dataset.y is not None and self._loss.ratings:
+            low, high = float(dataset.y.min()), float(dataset.y.max())
+            if self._y_range is not None:
+                low, high = min(low, self._y_range[0]), max(high, self._y_range[1])
+            self._y_range = (low, high)
         with self._seeded(offset=len(self.history_)), _watch_interrupts() as interrupt:
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
         self.n_iter_ = self._epochs_trained()
