@@ -18,7 +18,7 @@ from skorch.callbacks import Callback, EarlyStopping
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
 from sklearn_rec._files import replace_atomically
-from sklearn_rec.datasets import _base, make_interactions
+from sklearn_rec.datasets import _base, _movielens, fetch_movielens, make_interactions
 
 SMALL = {"random_state": 0, "batch_size": 64}
 
@@ -209,3 +209,123 @@ def test_non_finite_weights_stop_training(data):
     match = r"the parameter item_factors.weight holds NaN or inf in epoch 2"
     with pytest.raises(ValueError, match=match):
         model.fit(X, y)
+
+
+# -- 7. a damaged local copy of MovieLens --------------------------------------------------
+
+
+def _tiny_100k(home, monkeypatch):
+    """Files in the layout of ml-100k (3 users, 2 movies, 5 ratings) and their counts."""
+    folder = home / "ml-100k"
+    folder.mkdir(parents=True)
+    ratings = ["1\t1\t5\t881250949", "1\t2\t3\t881250950", "2\t1\t4\t881250951"]
+    ratings += ["3\t2\t1\t881250952", "3\t1\t2\t881250953"]
+    (folder / "u.data").write_text("\n".join(ratings) + "\n")
+    flags = "|".join(["0"] * 18)
+    (folder / "u.item").write_text(
+        f"1|Toy Story (1995)|01-Jan-1995||http://x|{flags}|1\n"
+        f"2|GoldenEye (1995)|01-Jan-1995||http://y|1|{flags}\n",
+        encoding="latin-1",
+    )
+    (folder / "u.user").write_text(
+        "1|24|M|technician|85711\n2|53|F|other|94043\n3|23|M|writer|32067\n"
+    )
+    contents = _movielens.CONTENTS["100k"]._replace(
+        ratings=5, users=3, items=2, movies=2, user_rows=3
+    )
+    monkeypatch.setitem(_movielens.CONTENTS, "100k", contents)
+    return folder
+
+
+def _fetch_100k(home):
+    return fetch_movielens("100k", data_home=home, download_if_missing=False)
+
+
+def test_an_intact_copy_loads(tmp_path, monkeypatch):
+    _tiny_100k(tmp_path, monkeypatch)
+    bunch = _fetch_100k(tmp_path)
+    assert bunch.frame.shape == (5, 4) and len(bunch.users) == 3
+
+
+@pytest.mark.parametrize(
+    ("damage", "file", "problem"),
+    [
+        (lambda f: _cut(f / "u.data", lines=3), "u.data", "holds 3 ratings, not the 5 published"),
+        (lambda f: _cut(f / "u.user", lines=2), "u.user", "holds 2 users, not the 3 published"),
+        (lambda f: _cut(f / "u.item", lines=1), "u.item", "holds 1 movies, not the 2 published"),
+        (
+            lambda f: _replace(f / "u.data", "3\t1\t2", "3\t1\t9"),
+            "u.data",
+            "rating 9 .* not on the scale 1 to 5",
+        ),
+        (
+            lambda f: _append(f / "u.data", "2\t2\t4\t881250954\n"),
+            "u.data",
+            "holds 6 ratings, not the 5 published",
+        ),
+        (lambda f: _cut_bytes(f / "u.data", 20), "u.data", "cannot be read"),
+        (lambda f: (f / "u.data").write_text(""), "u.data", "cannot be read .*No columns to parse"),
+        (lambda f: (f / "u.user").write_text(""), "u.user", "holds 0 users, not the 3 published"),
+        (lambda f: (f / "u.data").write_bytes(b"\x00\xff\xfe" * 50), "u.data", "cannot be read"),
+    ],
+    ids=[
+        "truncated ratings",
+        "truncated users",
+        "truncated movies",
+        "rating of 9",
+        "extra rating",
+        "cut mid-line",
+        "empty ratings file",
+        "empty user file",
+        "binary",
+    ],
+)
+def test_a_damaged_copy_is_an_error_naming_the_file_and_the_fix(
+    tmp_path, monkeypatch, damage, file, problem
+):
+    folder = _tiny_100k(tmp_path, monkeypatch)
+    damage(folder)
+    with pytest.raises(OSError, match=rf"{folder / file}: {problem}") as error:
+        _fetch_100k(tmp_path)
+    assert f"delete the folder {folder}, and fetch_movielens downloads ml-100k.zip" in str(
+        error.value
+    )
+
+
+def _cut(path, lines):
+    path.write_text(
+        "".join(path.read_text(encoding="latin-1").splitlines(keepends=True)[:lines]),
+        encoding="latin-1",
+    )
+
+
+def _cut_bytes(path, size):
+    path.write_bytes(path.read_bytes()[:size])
+
+
+def _replace(path, old, new):
+    path.write_text(path.read_text().replace(old, new))
+
+
+def _append(path, text):
+    with open(path, "a") as f:
+        f.write(text)
+
+
+def test_a_damaged_csv_copy_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    folder = tmp_path / "ml-latest-small"
+    folder.mkdir()
+    (folder / "ratings.csv").write_text(
+        "userId,movieId,rating,timestamp\n1,1,4.5,964982703\n1,2,7.5,9\n"
+    )
+    (folder / "movies.csv").write_text(
+        "movieId,title,genres\n1,Toy Story (1995),Comedy\n2,Heat (1995),Drama\n"
+    )
+    contents = _movielens.CONTENTS["latest-small"]._replace(ratings=2, users=1, items=2, movies=2)
+    monkeypatch.setitem(_movielens.CONTENTS, "latest-small", contents)
+    with pytest.raises(
+        OSError,
+        match=r"ratings.csv: rating 7.5 \(rating 2 of the file\) is not on the scale 0.5 to 5 "
+        r"in steps of 0.5",
+    ):
+        fetch_movielens("latest-small", data_home=tmp_path, download_if_missing=False)
