@@ -12,7 +12,9 @@ _DOCS = {
     "n_negatives": """\
 n_negatives : int, default=4
     Sampled negatives per positive row (``"bce"``, ``"bpr"``,
-    ``"sampled_softmax"``).""",
+    ``"sampled_softmax"``). ``0`` is for ``"bce"`` on labels of both kinds
+    given in ``y`` (plain binary cross-entropy); without 0 labels it is an
+    error.""",
     "optimizer": """\
 optimizer : torch optimizer class, default=torch.optim.Adam
     Its other arguments are routed with ``optimizer__*``.""",

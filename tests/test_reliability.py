@@ -329,3 +329,30 @@ def test_a_damaged_csv_copy_is_an_error_naming_the_file(tmp_path, monkeypatch):
         r"in steps of 0.5",
     ):
         fetch_movielens("latest-small", data_home=tmp_path, download_if_missing=False)
+
+
+# -- 8. settings that cannot train ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["bce", "bpr", "softmax", "sampled_softmax"])
+@pytest.mark.parametrize("estimator", [MatrixFactorization, NeuralRecommender])
+def test_labels_without_a_positive_are_refused(data, estimator, loss):
+    X, _ = data
+    with pytest.raises(ValueError, match=rf"y holds no positive label .* loss='{loss}'"):
+        estimator(loss=loss, max_epochs=1, **SMALL).fit(X, np.zeros(len(X)))
+
+
+def test_a_learning_rate_of_zero_is_refused(data):
+    with pytest.raises(InvalidParameterError, match=r"'lr' parameter .* range \(0.0, inf\)"):
+        MatrixFactorization(lr=0, max_epochs=1).fit(*data)
+
+
+def test_bce_without_negatives_needs_labels_of_both_kinds(data):
+    X, _ = data
+    model = MatrixFactorization(loss="bce", n_negatives=0, max_epochs=1, **SMALL)
+    with pytest.raises(ValueError, match=r"n_negatives=0 .* y=None makes every row a positive"):
+        model.fit(X)
+    with pytest.raises(ValueError, match=r"n_negatives=0 .* y holds only 1s"):
+        model.fit(X, np.ones(len(X)))
+    labels = (np.arange(len(X)) % 2).astype(float)
+    assert model.fit(X, labels).n_iter_ == 1  # plain binary cross-entropy on the labels

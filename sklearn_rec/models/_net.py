@@ -165,7 +165,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         "n_negatives": [Interval(Integral, 0, None, closed="left")],
         "negative_sampling": [StrOptions({"unseen", "uniform"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [callable],
         "sparse": ["boolean"],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -501,6 +501,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         users, items = check_interactions(X)
         y = check_target(y, len(users), binary=not self._loss.ratings)
         self._check_y_given(y)
+        self._check_labels(y)
         validate_data(self, X, reset=True, skip_check_array=True)
         self._fit_vocabulary(users, items)
         dataset = self._encoded_dataset(users, items, y)
@@ -610,6 +611,25 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             f"{type(self).__name__} diverged: {what} in epoch {len(self.history)}. To train "
             f"it, {hint}."
         )
+
+    def _check_labels(self, y):
+        """Refuse 0/1 labels from which a ranking loss learns nothing."""
+        loss = self._loss
+        if loss.ratings:
+            return
+        if y is not None and not (y > 0).any():
+            raise ValueError(
+                f"y holds no positive label (every value is 0): loss={self.loss!r} learns "
+                "from the positive rows, so there is nothing to train on. Pass y=None to make "
+                "every row a positive, or labels with 1 for the interactions that happened."
+            )
+        if loss.samples_negatives and self.n_negatives == 0 and (y is None or y.all()):
+            given = "y=None makes every row a positive" if y is None else "y holds only 1s"
+            raise ValueError(
+                f"loss={self.loss!r} with n_negatives=0 trains on the labels of y alone, and "
+                f"{given}: the model would learn that every pair is a positive. Set "
+                "n_negatives >= 1 to sample negatives, or pass y with 0 labels as well."
+            )
 
     def _check_y_given(self, y):
         if self._loss.ratings and y is None:
