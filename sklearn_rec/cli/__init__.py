@@ -187,7 +187,10 @@ def _add_recommend(commands, common):
         "-n", type=_positive_int, default=10, metavar="N", help="list length (default: 10)"
     )
     recommend.add_argument(
-        "--format", choices=["csv", "json"], help="default: json for a .json --output, else csv"
+        "--format",
+        choices=["csv", "json", "parquet"],
+        help="default: from the extension of --output (.csv, .json, .parquet or .pq), csv "
+        "on stdout",
     )
     recommend.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
     recommend.add_argument(

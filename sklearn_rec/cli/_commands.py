@@ -26,14 +26,14 @@ from ._io import (
     CommandError,
     check_columns,
     check_output_is_not_an_input,
-    format_lists,
     integer_ids,
+    list_format,
     load_model,
     print_table,
     read_table,
     read_user_file,
     save_model,
-    write_text,
+    write_lists,
 )
 
 MODELS = {"mf": MatrixFactorization, "neural": NeuralRecommender}
@@ -188,6 +188,7 @@ def recommend(args):
     check_output_is_not_an_input(
         args.output, {"model file": args.model, "users file": args.users_file}
     )
+    output_format = list_format(args.format, args.output)  # before the work, not after
     model = load_model(args.model)
     user_col = args.user_col or _model_columns(model)[0]
     ids = list(args.users)
@@ -202,8 +203,7 @@ def recommend(args):
         hint = "Pass --fallback to recommend the most popular items to them."
         _check_known(model, "user", users, None, hint)
     items, scores = model.recommend(users, n=args.n, exclude_seen=not args.include_seen)
-    output_format = args.format or ("json" if str(args.output).endswith(".json") else "csv")
-    write_text(format_lists(users, items, scores, output_format), args.output)
+    write_lists(users, items, scores, output_format, args.output)
     return 0
 
 

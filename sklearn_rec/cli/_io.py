@@ -198,9 +198,37 @@ def write_text(text, output):
         raise CommandError(f"{output}: cannot write the file: {exc.strerror or exc}.") from exc
 
 
-def format_lists(users, items, scores, output_format):
-    """Recommendation lists as CSV (``user,rank,item,score`` rows) or as JSON."""
-    # -inf pads the rows of users with fewer eligible items than n: no items.
+# Output formats of the lists, by file extension.
+LIST_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def list_format(requested, output):
+    """The format of the lists: ``requested`` (``--format``) or the extension of ``output``."""
+    suffix = None if output is None else Path(output).suffix.lower()
+    implied = LIST_FORMATS.get(suffix)
+    if requested and implied and requested != implied:
+        raise CommandError(
+            f"{output}: --format {requested} contradicts the extension {suffix}, which means "
+            f"{implied}. Change one of them."
+        )
+    chosen = requested or implied or ("csv" if output is None else None)
+    if chosen is None:
+        raise CommandError(
+            f"{output}: unknown output extension {suffix or '(none)'!r}; use one of "
+            f"{', '.join(LIST_FORMATS)} or pass --format."
+        )
+    if chosen == "parquet" and output is None:
+        raise CommandError("--format parquet writes a binary file: name it with -o FILE.")
+    return chosen
+
+
+def write_lists(users, items, scores, output_format, output):
+    """Write recommendation lists to ``output`` (stdout when None), whole or not at all.
+
+    CSV and Parquet have one ``user, rank, item, score`` row per recommended
+    item; JSON one object per user. The ``-inf`` that pads the rows of users
+    with fewer eligible items than ``n`` is left out: those are no items.
+    """
     keep = np.isfinite(scores)
     if output_format == "json":
         lists = [
@@ -208,12 +236,24 @@ def format_lists(users, items, scores, output_format):
             for user, row, row_scores, ok in zip(users.tolist(), items, scores, keep, strict=True)
         ]
         # One user per line: readable, and still one JSON document.
-        return "[\n" + ",\n".join(json.dumps(entry) for entry in lists) + "\n]\n"
+        write_text("[\n" + ",\n".join(json.dumps(entry) for entry in lists) + "\n]\n", output)
+        return
     rows, ranks = np.nonzero(keep)
     frame = pd.DataFrame(
         {"user": users[rows], "rank": ranks + 1, "item": items[keep], "score": scores[keep]}
     )
-    return frame.to_csv(index=False)
+    if output_format == "csv":
+        write_text(frame.to_csv(index=False), output)
+        return
+    try:
+        with replace_atomically(output) as temporary:
+            frame.to_parquet(temporary, index=False)
+    except ImportError as exc:
+        raise CommandError(
+            f"{output}: writing Parquet needs pyarrow or fastparquet (pip install pyarrow)."
+        ) from exc
+    except OSError as exc:
+        raise CommandError(f"{output}: cannot write the file: {exc.strerror or exc}.") from exc
 
 
 def print_table(header, rows):

@@ -222,3 +222,57 @@ def test_a_python_model_with_uint64_ids_is_served(tmp_path, capsys):
     code, out, _ = run(["recommend", tmp_path / "model.joblib", "0", "--include-seen"], capsys)
     assert code == 0
     assert set(pd.read_csv(io.StringIO(out), dtype=str).item) <= set(map(str, model.items_))
+
+
+# -- 9. the format of the lists follows the extension ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_file(ratings_csv, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "model.joblib"
+    argv = ["fit", ratings_csv, "-o", path, "--rating-col", "rating", "--quiet", *TRAIN]
+    assert main([str(arg) for arg in argv]) == 0
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".pq", ".csv", ".json"])
+def test_lists_are_written_in_the_format_of_the_extension(model_file, tmp_path, capsys, suffix):
+    output = tmp_path / f"lists{suffix}"
+    argv = ["recommend", model_file, "1", "2", "-n", "3", "--include-seen", "-o", output]
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and out == ""
+    if suffix in (".parquet", ".pq"):
+        lists = pd.read_parquet(output)
+    elif suffix == ".csv":
+        lists = pd.read_csv(output, dtype={"user": str, "item": str})
+    else:
+        lists = pd.DataFrame(
+            [(e["user"], item) for e in json.loads(output.read_text()) for item in e["items"]],
+            columns=["user", "item"],
+        )
+    assert lists["user"].tolist() == ["1"] * 3 + ["2"] * 3
+    assert len(lists["item"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-o", "lists.xlsx"], "unknown output extension '.xlsx'; use one of .csv, .json"),
+        (["-o", "lists.parquet", "--format", "csv"], "--format csv contradicts the extension"),
+        (["--format", "parquet"], "--format parquet writes a binary file: name it with -o FILE"),
+    ],
+)
+def test_an_output_format_that_cannot_be_honoured_is_an_error(
+    model_file, tmp_path, capsys, argv, message
+):
+    argv = [arg if not arg.startswith("lists") else tmp_path / arg for arg in argv]
+    code, out, err = run(["recommend", model_file, "1", *argv], capsys)
+    assert code == 2 and out == ""
+    assert message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_extension_with_a_format_is_written(model_file, tmp_path, capsys):
+    output = tmp_path / "lists.txt"
+    assert run(["recommend", model_file, "1", "-o", output, "--format", "csv"], capsys)[0] == 0
+    assert output.read_text().startswith("user,rank,item,score\n")
