@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from skorch.callbacks import ProgressBar
 
@@ -29,6 +30,7 @@ from ._io import (
     integer_ids,
     list_format,
     load_model,
+    one_line,
     print_table,
     read_table,
     read_user_file,
@@ -172,12 +174,34 @@ def _build_model(args):
         if key in params:
             raise CommandError(f"{key} is given twice: by its own option and by --param.")
         params[key] = value
+    if "device" in params:
+        _check_device(params["device"])
     params.setdefault("loss", "mse" if args.rating_col else RANKING_LOSS[args.model])
     if args.verbose:
         params.setdefault("verbose", 1)
     if not args.quiet:
         params.setdefault("callbacks", [ProgressBar()])
     return estimator(**params)
+
+
+def _check_device(name):
+    """Raise a ``CommandError`` unless PyTorch can put a tensor on the device ``name``."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise CommandError(
+            f"--device {name}: not a PyTorch device ({one_line(exc)}). Use cpu, or cuda on "
+            "a machine with an NVIDIA GPU."
+        ) from exc
+    try:
+        torch.empty(0, device=device)
+    # PyTorch built without CUDA asserts; a missing device or backend is a RuntimeError.
+    except (AssertionError, RuntimeError) as exc:
+        # PyTorch's first sentence says why; the rest lists its backends at length.
+        reason = one_line(exc).split(". ")[0]
+        raise CommandError(
+            f"--device {name}: not available on this machine ({reason}). Use --device cpu."
+        ) from exc
 
 
 # -- recommend -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from skorch.callbacks import Callback
 
 from sklearn_rec import MatrixFactorization
@@ -276,3 +277,28 @@ def test_an_unknown_extension_with_a_format_is_written(model_file, tmp_path, cap
     output = tmp_path / "lists.txt"
     assert run(["recommend", model_file, "1", "-o", output, "--format", "csv"], capsys)[0] == 0
     assert output.read_text().startswith("user,rank,item,score\n")
+
+
+# -- 10. a device this machine does not have ------------------------------------------------
+
+
+def _unavailable_devices():
+    devices = ["tpu", "cuda:99"]
+    if not torch.cuda.is_available():
+        devices.append("cuda")
+    if not torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+@pytest.mark.parametrize("device", _unavailable_devices())
+def test_a_device_that_is_not_there_is_one_line_and_exit_2(ratings_csv, tmp_path, capsys, device):
+    output = tmp_path / "model.joblib"
+    for option in (["--device", device], ["--param", f"device={device}"]):
+        argv = ["fit", ratings_csv, "-o", output, "--quiet", *TRAIN, *option]
+        code, out, err = run(argv, capsys)
+        assert code == 2 and out == ""
+        assert err.count("\n") == 1
+        assert err.startswith(f"sklearn-rec fit: error: --device {device}: not ")
+        assert "Use" in err
+    assert not output.exists()
