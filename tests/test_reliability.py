@@ -356,3 +356,52 @@ def test_bce_without_negatives_needs_labels_of_both_kinds(data):
         model.fit(X, np.ones(len(X)))
     labels = (np.arange(len(X)) % 2).astype(float)
     assert model.fit(X, labels).n_iter_ == 1  # plain binary cross-entropy on the labels
+
+
+# -- 11. errors that name what is wrong ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "error", "message"),
+    [
+        (
+            pd.DataFrame([[1, 2, 3]] * 30, columns=["age", "age", "zip"]),
+            ValueError,
+            r"user_features has repeated column names: \['age'\]",
+        ),
+        (
+            pd.DataFrame({"zip": [10115, "SW1A"] * 15}),
+            TypeError,
+            r"Column 'zip' of user_features mixes types \(int, str\)",
+        ),
+    ],
+    ids=["repeated column", "ints and strings"],
+)
+def test_a_bad_feature_table_is_an_error_naming_the_column(data, table, error, message):
+    with pytest.raises(error, match=message):
+        MatrixFactorization(max_epochs=1, user_features=table, **SMALL).fit(*data)
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        ([(1, 2), (3, 4)], r"user ids hold values of type tuple; ids must be scalars"),
+        ([1, "a"], r"user ids mix types \(int, str\)"),
+    ],
+)
+def test_ids_of_the_wrong_kind_are_named(ids, message):
+    X = pd.DataFrame({"user": pd.Series(ids, dtype=object), "item": [1, 2]})
+    with pytest.raises(TypeError, match=message):
+        MatrixFactorization(max_epochs=1).fit(X, [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        ("optimizer", "adam", r"'optimizer' parameter .* must be a callable. Got 'adam'"),
+        ("callbacks", "x", r"'callbacks' parameter .* must be an instance of 'list' or None"),
+    ],
+)
+def test_an_optimizer_or_callbacks_of_the_wrong_type_is_named(data, param, value, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        MatrixFactorization(max_epochs=1, **{param: value}).fit(*data)
