@@ -260,7 +260,16 @@ class RecommenderMixin(ABC):
         scores = self._score_ids(np.repeat(users, items.shape[1]), flat_items)
         return scores.reshape(items.shape)
 
-    def recommend(self, users, n=10, *, exclude_seen=True, items=None, exclude_items=None):
+    def recommend(
+        self,
+        users,
+        n=10,
+        *,
+        exclude_seen=True,
+        items=None,
+        exclude_items=None,
+        return_fallback=False,
+    ):
         """Recommend the top ``n`` items for each user.
 
         Parameters
@@ -279,6 +288,8 @@ class RecommenderMixin(ABC):
             whole catalogue.
         exclude_items : array-like, default=None
             Raw item ids never to recommend to anyone; unknown ids are ignored.
+        return_fallback : bool, default=False
+            Also return which rows are the fallback's.
 
         Returns
         -------
@@ -288,12 +299,18 @@ class RecommenderMixin(ABC):
             Their scores, on the scale of :meth:`predict`. A user with fewer
             eligible items than the row length gets ``-inf`` scores at the end
             of the row; the ids there are not recommendations.
+        fallback : ndarray of shape (n_queries,) of bool
+            Only with ``return_fallback=True``: ``True`` for the rows of
+            unknown users (``handle_unknown="fallback"``), which hold the
+            most popular items with their popularity scaled to ``[0, 1]``,
+            not the model's scores: do not compare them with the other rows.
         """
         check_is_fitted(self)
         users = check_ids(users, "users")
         n = check_positive_int(n, "n")
-        if not isinstance(exclude_seen, bool):
-            raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
+        for name, flag in (("exclude_seen", exclude_seen), ("return_fallback", return_fallback)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, got {flag!r}.")
         if exclude_seen:
             self._check_seen_stored("exclude_seen=True")
         user_codes = self._user_vocabulary.encode(users)
@@ -310,6 +327,8 @@ class RecommenderMixin(ABC):
             )
         if not known.all() and width:
             codes[~known], scores[~known] = self._popular_items(candidates, width)
+        if return_fallback:
+            return self._item_vocabulary.ids[codes], scores, ~known
         return self._item_vocabulary.ids[codes], scores
 
     def recommend_for_history(

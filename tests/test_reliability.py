@@ -405,3 +405,54 @@ def test_ids_of_the_wrong_kind_are_named(ids, message):
 def test_an_optimizer_or_callbacks_of_the_wrong_type_is_named(data, param, value, message):
     with pytest.raises(InvalidParameterError, match=message):
         MatrixFactorization(max_epochs=1, **{param: value}).fit(*data)
+
+
+# -- 14. fallback rows flagged; ratings within the training range ---------------------------
+
+
+def test_recommend_flags_the_fallback_rows(data):
+    X, y = data
+    model = MatrixFactorization(max_epochs=2, handle_unknown="fallback", **SMALL).fit(X, y)
+    items, scores, fallback = model.recommend([0, 999, 1], n=3, return_fallback=True)
+    assert fallback.tolist() == [False, True, False]
+    assert items.shape == scores.shape == (3, 3)
+    plain_items, plain_scores = model.recommend([0, 999, 1], n=3)
+    np.testing.assert_array_equal(items, plain_items)
+    np.testing.assert_array_equal(scores, plain_scores)
+    with pytest.raises(TypeError, match="return_fallback must be a bool, got 1"):
+        model.recommend([0], return_fallback=1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("estimator", [MatrixFactorization, NeuralRecommender])
+def test_ratings_are_clipped_to_the_training_range(data, estimator, seed):
+    X, y = data
+    # A learning rate that overshoots the 1-5 scale on some pairs.
+    model = estimator(loss="mse", lr=0.05, max_epochs=30, random_state=seed).fit(X, y)
+    users = np.repeat(np.arange(30), 20)
+    pairs = pd.DataFrame({"user": users, "item": np.tile(np.arange(20), 30)})
+    raw = model.set_params(clip_ratings=False).predict(pairs)
+    assert raw.min() < y.min() or raw.max() > y.max()  # the test has a point
+    clipped = model.set_params(clip_ratings=True).predict(pairs)
+    np.testing.assert_allclose(clipped, np.clip(raw, y.min(), y.max()), rtol=1e-6)
+    np.testing.assert_allclose(model.score_items([0], [np.arange(20)])[0], clipped[:20], rtol=1e-6)
+    items, scores = model.recommend(np.arange(30), n=20, exclude_seen=False)
+    assert scores.min() >= y.min() and scores.max() <= y.max()
+    raw_items, _ = model.set_params(clip_ratings=False).recommend(
+        np.arange(30), n=20, exclude_seen=False
+    )
+    np.testing.assert_array_equal(items, raw_items)  # ranked by the raw scores all the same
+    _, history_scores = model.set_params(clip_ratings=True).recommend_for_history(
+        [1, 2], ratings=[5.0, 5.0], n=20
+    )
+    finite = history_scores[np.isfinite(history_scores)]
+    assert finite.min() >= y.min() and finite.max() <= y.max()
+
+
+def test_unknown_pairs_fall_back_to_ratings_in_the_training_range(data):
+    X, y = data
+    model = MatrixFactorization(max_epochs=2, handle_unknown="fallback", **SMALL).fit(X, y + 10)
+    scores = model.predict(pd.DataFrame({"user": [999, 0], "item": [0, 999]}))
+    assert (scores >= 11).all() and (scores <= 15).all()
+    with pytest.raises(InvalidParameterError, match="'clip_ratings' parameter"):
+        model.set_params(clip_ratings="yes").predict(X[:2])

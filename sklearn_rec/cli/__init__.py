@@ -170,7 +170,8 @@ def _add_recommend(commands, common):
         parents=[common],
         help="top-n lists of a saved model",
         description="Print or write the top-n items of a saved model for the given users, "
-        "best first, the items each user interacted with in training left out.",
+        "best first, the items each user interacted with in training left out. A user with "
+        "fewer eligible items than n gets a shorter list.",
     )
     recommend.add_argument("model", help="model file written by fit")
     recommend.add_argument("users", nargs="*", help="user ids")
@@ -199,7 +200,9 @@ def _add_recommend(commands, common):
     recommend.add_argument(
         "--fallback",
         action="store_true",
-        help="recommend the most popular items to unknown users instead of failing",
+        help="recommend the most popular items to unknown users instead of failing; a "
+        "fallback column (a key in JSON) marks their lists, whose scores are popularity, "
+        "not the model's",
     )
     recommend.set_defaults(handler=_commands.recommend)
 

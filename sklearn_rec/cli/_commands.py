@@ -226,8 +226,13 @@ def recommend(args):
     else:
         hint = "Pass --fallback to recommend the most popular items to them."
         _check_known(model, "user", users, None, hint)
-    items, scores = model.recommend(users, n=args.n, exclude_seen=not args.include_seen)
-    write_lists(users, items, scores, output_format, args.output)
+    items, scores, fallback = model.recommend(
+        users, n=args.n, exclude_seen=not args.include_seen, return_fallback=True
+    )
+    # Without --fallback no list can be the fallback's: no column says so.
+    write_lists(
+        users, items, scores, output_format, args.output, fallback if args.fallback else None
+    )
     return 0
 
 

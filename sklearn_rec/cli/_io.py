@@ -222,12 +222,14 @@ def list_format(requested, output):
     return chosen
 
 
-def write_lists(users, items, scores, output_format, output):
+def write_lists(users, items, scores, output_format, output, fallback=None):
     """Write recommendation lists to ``output`` (stdout when None), whole or not at all.
 
     CSV and Parquet have one ``user, rank, item, score`` row per recommended
     item; JSON one object per user. The ``-inf`` that pads the rows of users
     with fewer eligible items than ``n`` is left out: those are no items.
+    ``fallback`` (one bool per user, or None) adds a ``fallback`` column (a
+    key in JSON), true where the list is the popularity fallback's.
     """
     keep = np.isfinite(scores)
     if output_format == "json":
@@ -235,6 +237,9 @@ def write_lists(users, items, scores, output_format, output):
             {"user": user, "items": row[ok].tolist(), "scores": row_scores[ok].tolist()}
             for user, row, row_scores, ok in zip(users.tolist(), items, scores, keep, strict=True)
         ]
+        if fallback is not None:
+            for entry, fell_back in zip(lists, fallback.tolist(), strict=True):
+                entry["fallback"] = fell_back
         # One user per line: readable, and still one JSON document.
         write_text("[\n" + ",\n".join(json.dumps(entry) for entry in lists) + "\n]\n", output)
         return
@@ -242,6 +247,8 @@ def write_lists(users, items, scores, output_format, output):
     frame = pd.DataFrame(
         {"user": users[rows], "rank": ranks + 1, "item": items[keep], "score": scores[keep]}
     )
+    if fallback is not None:
+        frame["fallback"] = fallback[rows]
     if output_format == "csv":
         write_text(frame.to_csv(index=False), output)
         return

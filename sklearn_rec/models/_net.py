@@ -179,6 +179,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             StrOptions({"auto"}),
         ],
         "handle_unknown": [StrOptions({"error", "fallback"})],
+        "clip_ratings": ["boolean"],
         "feature_scale": [Interval(Real, 0, None, closed="neither")],
         "store_seen": ["boolean"],
         "random_state": ["random_state"],
@@ -769,14 +770,29 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     # -- prediction --------------------------------------------------------------
 
+    def _clip_ratings(self, scores):
+        """Ratings clipped to the training range under ``clip_ratings``; other scores as they are.
+
+        ``-inf``, which pads short lists, stays: it marks no item.
+        """
+        if not self._loss.ratings or self._y_range is None:
+            return scores
+        self._check_params_read_after_fit("clip_ratings")
+        if not self.clip_ratings:
+            return scores
+        return np.where(np.isfinite(scores), np.clip(scores, *self._y_range), scores)
+
     def _score_pairs(self, user_codes, item_codes):
         """Scores of known ``(user, item)`` index pairs, on the scale of ``predict``."""
         dataset = InteractionDataset(user_codes, item_codes)
-        return self._loss.link(self.forward(dataset)).numpy()
+        return self._clip_ratings(self._loss.link(self.forward(dataset)).numpy())
+
+    def _fallback_scores(self, user_codes, item_codes):
+        return self._clip_ratings(super()._fallback_scores(user_codes, item_codes))
 
     def _topk_items(self, user_codes, candidates, k, exclude_seen):
         self._set_training(False)
-        return top_items(
+        top, scores = top_items(
             self._unwrapped_module(),
             user_codes,
             k,
@@ -788,6 +804,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             budget=self._score_budget,
             device=self.device,
         )
+        return top, self._clip_ratings(scores)
 
     def _topk_similar(self, item_codes, k):
         self._set_training(False)
@@ -799,7 +816,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def _fold_in_topk(self, history_codes, ratings, candidates, k, exclude_seen):
         self._check_params_read_after_fit("negative_sampling", "n_negatives", "weight_decay")
         state = self._fold_in(history_codes, ratings)
-        return top_items_for_state(
+        top, scores = top_items_for_state(
             self._unwrapped_module(),
             state,
             history_codes,
@@ -809,6 +826,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             link=self._loss.link,
             device=self.device,
         )
+        return top, self._clip_ratings(scores)
 
     def _fold_in(self, history_codes, ratings):
         """A new user's state fitted to their history (see ``_fold_in.fold_in``)."""

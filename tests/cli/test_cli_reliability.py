@@ -302,3 +302,26 @@ def test_a_device_that_is_not_there_is_one_line_and_exit_2(ratings_csv, tmp_path
         assert err.startswith(f"sklearn-rec fit: error: --device {device}: not ")
         assert "Use" in err
     assert not output.exists()
+
+
+# -- 14. fallback lists are flagged ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_fallback_lists_are_flagged(model_file, tmp_path, capsys, suffix):
+    output = tmp_path / f"lists{suffix}"
+    argv = ["recommend", model_file, "1", "unknown", "-n", "2", "--fallback", "-o", output]
+    assert run(argv, capsys)[0] == 0
+    if suffix == ".csv":
+        lists = pd.read_csv(output, dtype={"user": str})
+        assert list(lists.columns) == ["user", "rank", "item", "score", "fallback"]
+        assert lists.groupby("user").fallback.all().to_dict() == {"1": False, "unknown": True}
+    else:
+        lists = json.loads(output.read_text())
+        assert [(entry["user"], entry["fallback"]) for entry in lists] == [
+            ("1", False),
+            ("unknown", True),
+        ]
+    # Without --fallback no list is the fallback's, and no column says so.
+    assert run(["recommend", model_file, "1", "-o", tmp_path / "plain.csv"], capsys)[0] == 0
+    assert pd.read_csv(tmp_path / "plain.csv").columns.tolist() == ["user", "rank", "item", "score"]
