@@ -6,18 +6,23 @@ estimators' cases are in ``tests/test_reliability.py``.
 
 import io
 import json
+import logging
 import re
 import signal
+import socket
+import subprocess
+import sys
 
 import joblib
 import numpy as np
 import pandas as pd
+import pooch
 import pytest
 import torch
 from skorch.callbacks import Callback
 
 from sklearn_rec import MatrixFactorization
-from sklearn_rec.cli import _commands, _io, main
+from sklearn_rec.cli import _commands, _demo, _io, main
 from sklearn_rec.datasets import make_interactions
 
 TRAIN = ["--epochs", "3", "--random-state", "0", "--threads", "1"]
@@ -325,3 +330,37 @@ def test_fallback_lists_are_flagged(model_file, tmp_path, capsys, suffix):
     # Without --fallback no list is the fallback's, and no column says so.
     assert run(["recommend", model_file, "1", "-o", tmp_path / "plain.csv"], capsys)[0] == 0
     assert pd.read_csv(tmp_path / "plain.csv").columns.tolist() == ["user", "rank", "item", "score"]
+
+
+# -- 15. an offline demo fails in one line ---------------------------------------------------
+
+
+_OFFLINE_DEMO = """
+import sys
+from sklearn_rec.cli import main
+from sklearn_rec.datasets import _base, _movielens
+remote = _movielens.ARCHIVES["100k"]
+_movielens.ARCHIVES["100k"] = remote._replace(url=sys.argv[1])
+_base.time.sleep = lambda seconds: None
+sys.exit(main(["demo", "--data-home", sys.argv[2], "-o", sys.argv[3]]))
+"""
+
+
+def test_an_offline_demo_is_one_line_after_its_retries(tmp_path):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/ml-100k.zip"
+    # A process of its own: pooch's log handler holds the stderr it started with.
+    argv = [sys.executable, "-c", _OFFLINE_DEMO, url, str(tmp_path), str(tmp_path / "plots")]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("sklearn-rec demo: error: MovieLens-100K is not in")
+
+
+def test_the_download_log_shows_when_the_download_works(capsys):
+    with _demo._download_log_on_success():
+        pooch.get_logger().info("Downloading data from 'x'")
+        logging.getLogger("sklearn_rec.datasets._base").warning("retrying in 1 s")
+        assert capsys.readouterr().err == ""  # held until the download is done
+    assert capsys.readouterr().err == "Downloading data from 'x'\nretrying in 1 s\n"
