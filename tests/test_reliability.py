@@ -456,3 +456,65 @@ def test_unknown_pairs_fall_back_to_ratings_in_the_training_range(data):
     assert (scores >= 11).all() and (scores <= 15).all()
     with pytest.raises(InvalidParameterError, match="'clip_ratings' parameter"):
         model.set_params(clip_ratings="yes").predict(X[:2])
+
+
+# -- inputs that already got a clear error, kept as they are ---------------------------------
+
+
+def _frame(users, items):
+    return pd.DataFrame({"user": pd.Series(users, dtype=object), "item": items})
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda m, X, y: m.fit(_frame([1, np.nan], [1, 2]), [1.0, 2.0]),
+            ValueError,
+            "user ids contain NaN",
+        ),
+        (
+            lambda m, X, y: m.fit(_frame([1, 2], [1, None]), [1.0, 2.0]),
+            ValueError,
+            "item ids contain NaN",
+        ),
+        (lambda m, X, y: m.fit(X[["user"]], y), ValueError, "minimum of 2 is required"),
+        (lambda m, X, y: m.fit(X, y[:-1]), ValueError, "inconsistent numbers of samples"),
+        (
+            lambda m, X, y: m.fit(X, np.where(np.arange(len(y)) == 0, np.inf, y)),
+            ValueError,
+            "Input y contains infinity",
+        ),
+        (
+            lambda m, X, y: m.fit(X, y).predict(_frame([999], [1])),
+            ValueError,
+            r"unknown user id\(s\) not seen during fit: \[999\]",
+        ),
+        (lambda m, X, y: m.fit(X, y).recommend([0], n=0), ValueError, "n must be >= 1"),
+        (
+            lambda m, X, y: m.fit(X, y).recommend([0], exclude_seen="no"),
+            TypeError,
+            "exclude_seen must be a bool",
+        ),
+        (
+            lambda m, X, y: m.fit(X, y).similar_items([999]),
+            ValueError,
+            "Only known items have embeddings",
+        ),
+    ],
+    ids=[
+        "NaN user",
+        "None item",
+        "one column",
+        "short y",
+        "inf in y",
+        "unknown user",
+        "n=0",
+        "exclude_seen",
+        "unknown item",
+    ],
+)
+def test_bad_input_gets_a_clear_error(data, call, error, message):
+    X, y = data
+    with pytest.raises(error, match=message):
+        call(MatrixFactorization(max_epochs=1, **SMALL), X, y)
