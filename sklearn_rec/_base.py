@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 from sklearn.utils import ClassifierTags
+from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._features import FeatureEncoder, check_feature_table
@@ -22,6 +23,7 @@ from ._vocabulary import UNKNOWN, Vocabulary, check_id_column
 from .metrics._scorer import make_ranking_scorer
 
 _FALLBACK_HINT = "Set handle_unknown='fallback' to score them with the documented fallback."
+_HANDLE_UNKNOWN = {"handle_unknown": [StrOptions({"error", "fallback"})]}
 
 
 def _unknown_error(name, ids, codes, hint, where="not seen during fit"):
@@ -153,6 +155,12 @@ class RecommenderMixin(ABC):
         ``always`` is the reason for raising whatever the policy, where no
         fallback applies; it ends the error message.
         """
+        # Read at query time, after any set_params: checked here, not in fit only.
+        validate_parameter_constraints(
+            _HANDLE_UNKNOWN,
+            {"handle_unknown": self.handle_unknown},
+            caller_name=type(self).__name__,
+        )
         if (always or self.handle_unknown == "error") and (codes == UNKNOWN).any():
             raise _unknown_error(name, ids, codes, always or _FALLBACK_HINT)
 
@@ -253,7 +261,16 @@ class RecommenderMixin(ABC):
         scores = self._score_ids(np.repeat(users, items.shape[1]), flat_items)
         return scores.reshape(items.shape)
 
-    def recommend(self, users, n=10, *, exclude_seen=True, items=None, exclude_items=None):
+    def recommend(
+        self,
+        users,
+        n=10,
+        *,
+        exclude_seen=True,
+        items=None,
+        exclude_items=None,
+        return_fallback=False,
+    ):
         """Recommend the top ``n`` items for each user.
 
         Parameters
@@ -272,6 +289,8 @@ class RecommenderMixin(ABC):
             whole catalogue.
         exclude_items : array-like, default=None
             Raw item ids never to recommend to anyone; unknown ids are ignored.
+        return_fallback : bool, default=False
+            Also return which rows are the fallback's.
 
         Returns
         -------
@@ -281,12 +300,18 @@ class RecommenderMixin(ABC):
             Their scores, on the scale of :meth:`predict`. A user with fewer
             eligible items than the row length gets ``-inf`` scores at the end
             of the row; the ids there are not recommendations.
+        fallback : ndarray of shape (n_queries,) of bool
+            Only with ``return_fallback=True``: ``True`` for the rows of
+            unknown users (``handle_unknown="fallback"``), which hold the
+            most popular items with their popularity scaled to ``[0, 1]``,
+            not the model's scores: do not compare them with the other rows.
         """
         check_is_fitted(self)
         users = check_ids(users, "users")
         n = check_positive_int(n, "n")
-        if not isinstance(exclude_seen, bool):
-            raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
+        for name, flag in (("exclude_seen", exclude_seen), ("return_fallback", return_fallback)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, got {flag!r}.")
         if exclude_seen:
             self._check_seen_stored("exclude_seen=True")
         user_codes = self._user_vocabulary.encode(users)
@@ -303,6 +328,8 @@ class RecommenderMixin(ABC):
             )
         if not known.all() and width:
             codes[~known], scores[~known] = self._popular_items(candidates, width)
+        if return_fallback:
+            return self._item_vocabulary.ids[codes], scores, ~known
         return self._item_vocabulary.ids[codes], scores
 
     def recommend_for_history(

@@ -12,7 +12,9 @@ _DOCS = {
     "n_negatives": """\
 n_negatives : int, default=4
     Sampled negatives per positive row (``"bce"``, ``"bpr"``,
-    ``"sampled_softmax"``).""",
+    ``"sampled_softmax"``). ``0`` is for ``"bce"`` on labels of both kinds
+    given in ``y`` (plain binary cross-entropy); without 0 labels it is an
+    error.""",
     "optimizer": """\
 optimizer : torch optimizer class, default=torch.optim.Adam
     Its other arguments are routed with ``optimizer__*``.""",
@@ -66,6 +68,14 @@ callbacks : list of skorch callbacks, default=None
     Extra skorch callbacks (``callbacks__*`` routes their parameters).
     ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
     batches of each epoch, in a terminal or a notebook, for long fits.""",
+    "clip_ratings": """\
+clip_ratings : bool, default=True
+    With ``loss="mse"``, clip the ratings that ``predict``, ``score_items``,
+    ``recommend`` and ``recommend_for_history`` return to the range of the
+    training ratings (``[min(y), max(y)]``): a model's raw score can leave
+    the rating scale (0.65 to 5.50 on MovieLens-100K's 1 to 5 stars).
+    ``recommend`` ranks by the raw scores, so the order is the same either
+    way. No effect with the ranking losses.""",
     "device": """\
 device : str or torch.device, default="cpu"
     Where the model trains and scores, e.g. ``"cuda"``. A model fitted on

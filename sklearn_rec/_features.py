@@ -12,7 +12,7 @@ columns as they are), ``0`` for a missing value.
 import numpy as np
 import pandas as pd
 
-from ._vocabulary import Vocabulary
+from ._vocabulary import _MIXED_KINDS, Vocabulary
 
 
 def _kind(column, name, values):
@@ -30,6 +30,13 @@ def _kind(column, name, values):
                 "categorical feature takes one level per row: spread multi-valued features "
                 "over 0/1 columns."
             ) from exc
+        if pd.api.types.infer_dtype(values, skipna=True) in _MIXED_KINDS:
+            types = sorted({type(value).__name__ for value in values.dropna()})
+            raise TypeError(
+                f"Column {column!r} of {name} mixes types ({', '.join(types)}); a feature "
+                "column holds numbers, or levels of one type: convert it, e.g. with "
+                f"{name}[{column!r}].astype(str)."
+            )
         return "categorical"
     raise TypeError(
         f"Column {column!r} of {name} has dtype {dtype}; features must be numeric (int, "
@@ -49,6 +56,12 @@ def check_feature_table(table, name):
         raise ValueError(f"{name} has no columns; pass None for no features.")
     if table.index.hasnans:
         raise ValueError(f"The index of {name} contains NaN; every row needs an id.")
+    if not table.columns.is_unique:
+        repeated = table.columns[table.columns.duplicated()].unique()[:10].tolist()
+        raise ValueError(
+            f"{name} has repeated column names: {repeated}; each feature needs a column name "
+            "of its own."
+        )
     if not table.index.is_unique:
         duplicated = table.index[table.index.duplicated()].unique()[:10].tolist()
         raise ValueError(f"The index of {name} has repeated ids: {duplicated}.")

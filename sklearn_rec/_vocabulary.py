@@ -42,9 +42,15 @@ def check_id_column(values, name):
             raise ValueError(f"The {name} ids contain NaN or None; every row needs an id.")
         inferred = pd.api.types.infer_dtype(values, skipna=False)
         if inferred in _MIXED_KINDS:
+            types = sorted({type(value).__name__ for value in values})
+            if any(not pd.api.types.is_scalar(value) for value in values):
+                raise TypeError(
+                    f"The {name} ids hold values of type {', '.join(types)}; ids must be "
+                    "scalars such as ints or strings: join a composite key into one string."
+                )
             raise TypeError(
-                f"The {name} ids mix types ({inferred}, e.g. ints and strings); "
-                f"use one type per id column."
+                f"The {name} ids mix types ({', '.join(types)}); use one type per id "
+                "column, e.g. convert it with .astype(str)."
             )
         if inferred in _NUMERIC_KINDS:
             # Object columns of plain ints or floats become numeric arrays, so

@@ -103,7 +103,7 @@ def test_non_binary_y_with_ranking_loss(Estimator, loss):
         (
             {"lr": -0.1},
             ValueError,
-            r"'lr' parameter of {} must be a float in the range \[0(\.0)?, inf\)",
+            r"'lr' parameter of {} must be a float in the range \(0(\.0)?, inf\)",
         ),
         (
             {"weight_decay": -1.0},

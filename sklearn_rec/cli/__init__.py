@@ -125,6 +125,12 @@ def _add_fit(commands, training):
         "--rating-col", metavar="COL", help="rating (or 0/1 label) column; default: none"
     )
     fit.add_argument(
+        "--int-ids",
+        action="store_true",
+        help="read the user and item ids as 64-bit integers (an id that is not one is an "
+        "error); by default ids are text, so that 007 and 7 are two ids",
+    )
+    fit.add_argument(
         "--model",
         choices=sorted(_commands.MODELS),
         default="mf",
@@ -164,7 +170,8 @@ def _add_recommend(commands, common):
         parents=[common],
         help="top-n lists of a saved model",
         description="Print or write the top-n items of a saved model for the given users, "
-        "best first, the items each user interacted with in training left out.",
+        "best first, the items each user interacted with in training left out. A user with "
+        "fewer eligible items than n gets a shorter list.",
     )
     recommend.add_argument("model", help="model file written by fit")
     recommend.add_argument("users", nargs="*", help="user ids")
@@ -181,7 +188,10 @@ def _add_recommend(commands, common):
         "-n", type=_positive_int, default=10, metavar="N", help="list length (default: 10)"
     )
     recommend.add_argument(
-        "--format", choices=["csv", "json"], help="default: json for a .json --output, else csv"
+        "--format",
+        choices=["csv", "json", "parquet"],
+        help="default: from the extension of --output (.csv, .json, .parquet or .pq), csv "
+        "on stdout",
     )
     recommend.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
     recommend.add_argument(
@@ -190,7 +200,9 @@ def _add_recommend(commands, common):
     recommend.add_argument(
         "--fallback",
         action="store_true",
-        help="recommend the most popular items to unknown users instead of failing",
+        help="recommend the most popular items to unknown users instead of failing; a "
+        "fallback column (a key in JSON) marks their lists, whose scores are popularity, "
+        "not the model's",
     )
     recommend.set_defaults(handler=_commands.recommend)
 
@@ -239,7 +251,8 @@ def main(argv=None):
     Returns
     -------
     exit_code : int
-        0 on success, 2 for a usage error or an error in the input.
+        0 on success, 2 for a usage error or an error in the input, 130 when
+        interrupted (Ctrl-C), which leaves no output file half written.
     """
     parser = _build_parser()
     try:
@@ -254,7 +267,9 @@ def main(argv=None):
             torch.set_num_threads(args.threads)
         return args.handler(args)
     except KeyboardInterrupt:
-        print("sklearn-rec: interrupted", file=sys.stderr)
+        # Files are written whole or not at all: an interrupt leaves none half written.
+        saved = "; no model was saved" if args.command == "fit" else ""
+        print(f"sklearn-rec {args.command}: interrupted{saved}.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (CommandError, OSError, ValueError, TypeError) as exc:
         if args.verbose:

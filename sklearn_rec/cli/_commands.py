@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from skorch.callbacks import ProgressBar
 
@@ -25,13 +26,16 @@ from . import _demo
 from ._io import (
     CommandError,
     check_columns,
-    format_lists,
+    check_output_is_not_an_input,
+    integer_ids,
+    list_format,
     load_model,
+    one_line,
     print_table,
     read_table,
     read_user_file,
     save_model,
-    write_text,
+    write_lists,
 )
 
 MODELS = {"mf": MatrixFactorization, "neural": NeuralRecommender}
@@ -102,13 +106,18 @@ def fit(args):
     folder = Path(args.output).parent
     if not folder.is_dir():  # before training, not after
         raise CommandError(f"{args.output}: the folder {folder} does not exist.")
+    check_output_is_not_an_input(args.output, {"interactions file": args.data})
     columns = {"--user-col": args.user_col, "--item-col": args.item_col}
     if args.rating_col:
         columns["--rating-col"] = args.rating_col
     model = _build_model(args)
-    frame = read_table(args.data)
+    frame = read_table(args.data, text_columns=[args.user_col, args.item_col])
     check_columns(frame, args.data, columns)
     X = frame[[args.user_col, args.item_col]]
+    if args.int_ids:
+        X = X.apply(
+            lambda ids: integer_ids(ids, ids.name, args.data, "--int-ids"), result_type="expand"
+        )
     y = frame[args.rating_col].to_numpy() if args.rating_col else None
     start = time.perf_counter()
     model.fit(X, y)
@@ -165,6 +174,8 @@ def _build_model(args):
         if key in params:
             raise CommandError(f"{key} is given twice: by its own option and by --param.")
         params[key] = value
+    if "device" in params:
+        _check_device(params["device"])
     params.setdefault("loss", "mse" if args.rating_col else RANKING_LOSS[args.model])
     if args.verbose:
         params.setdefault("verbose", 1)
@@ -173,11 +184,35 @@ def _build_model(args):
     return estimator(**params)
 
 
+def _check_device(name):
+    """Raise a ``CommandError`` unless PyTorch can put a tensor on the device ``name``."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise CommandError(
+            f"--device {name}: not a PyTorch device ({one_line(exc)}). Use cpu, or cuda on "
+            "a machine with an NVIDIA GPU."
+        ) from exc
+    try:
+        torch.empty(0, device=device)
+    # PyTorch built without CUDA asserts; a missing device or backend is a RuntimeError.
+    except (AssertionError, RuntimeError) as exc:
+        # PyTorch's first sentence says why; the rest lists its backends at length.
+        reason = one_line(exc).split(". ")[0]
+        raise CommandError(
+            f"--device {name}: not available on this machine ({reason}). Use --device cpu."
+        ) from exc
+
+
 # -- recommend -----------------------------------------------------------------------
 
 
 def recommend(args):
     """Write top-n lists of a saved model; see ``sklearn-rec recommend --help``."""
+    check_output_is_not_an_input(
+        args.output, {"model file": args.model, "users file": args.users_file}
+    )
+    output_format = list_format(args.format, args.output)  # before the work, not after
     model = load_model(args.model)
     user_col = args.user_col or _model_columns(model)[0]
     ids = list(args.users)
@@ -191,9 +226,13 @@ def recommend(args):
     else:
         hint = "Pass --fallback to recommend the most popular items to them."
         _check_known(model, "user", users, None, hint)
-    items, scores = model.recommend(users, n=args.n, exclude_seen=not args.include_seen)
-    output_format = args.format or ("json" if str(args.output).endswith(".json") else "csv")
-    write_text(format_lists(users, items, scores, output_format), args.output)
+    items, scores, fallback = model.recommend(
+        users, n=args.n, exclude_seen=not args.include_seen, return_fallback=True
+    )
+    # Without --fallback no list can be the fallback's: no column says so.
+    write_lists(
+        users, items, scores, output_format, args.output, fallback if args.fallback else None
+    )
     return 0
 
 
@@ -254,25 +293,27 @@ def _model_columns(model):
 
 
 def _cast_ids(values, known, name, source):
-    """Give ids (read as text, say) the type of the model's ids ``known``.
+    """Give ids read as text the type of the model's ids ``known``.
 
     ``source`` is the file the ids come from, or None for the command line.
+    Integers are parsed exactly, in the range of the model's integer type;
+    text stays as it was read (``007`` is not ``7``), as ``fit`` reads it.
     """
     series = pd.Series(np.asarray(values, dtype=object))
-    kind = np.asarray(known).dtype.kind
-    if kind in "iuf":
+    dtype = np.asarray(known).dtype
+    if dtype.kind in "iu":
+        reason = f"the model's {name} ids are integers"
+        return integer_ids(series, name, source, reason, dtype=dtype.type)
+    if dtype.kind == "f":
         numbers = pd.to_numeric(series, errors="coerce")
         bad = numbers.isna()
-        if kind in "iu":
-            bad |= numbers % 1 != 0
         if bad.any():
-            expected = "integers" if kind in "iu" else "numbers"
             where = "" if source is None else f"{source}: "
             raise CommandError(
                 f"{where}{name} id {series[bad].iloc[0]!r} is not valid: the model's "
-                f"{name} ids are {expected}."
+                f"{name} ids are numbers."
             )
-        return numbers.to_numpy(dtype=np.int64 if kind in "iu" else np.float64)
+        return numbers.to_numpy(dtype=np.float64)
     if len(known) and isinstance(known[0], str):
         return series.astype(str).to_numpy(dtype=object)
     return series.to_numpy()

@@ -4,11 +4,17 @@ matplotlib is an optional dependency (``pip install "sklearn-rec[plot]"``):
 it is imported when the demo starts, never by ``import sklearn_rec.cli``.
 """
 
+import logging
+import sys
+from contextlib import contextmanager
+
 import numpy as np
+import pooch
 from sklearn.metrics import root_mean_squared_error
 from sklearn.model_selection import GridSearchCV
 
 from .. import MatrixFactorization, NeuralRecommender, PopularityRecommender
+from .._files import replace_atomically
 from ..datasets import fetch_movielens, get_data_home
 from ..metrics import hit_rate_at_k, ndcg_at_k, recall_at_k
 from ..metrics._scorer import relevant_items_by_user
@@ -61,10 +67,38 @@ def searches():
     ]
 
 
+@contextmanager
+def _download_log_on_success():
+    """Hold the download's log lines and print them only if it succeeds.
+
+    pooch logs each attempt and the loader each retry: worth seeing while a
+    download works, noise above a failure, which is reported in one line.
+    """
+    records = []
+
+    class Holder(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    # pooch's logger is its own Logger object, outside logging's registry.
+    loggers = [pooch.get_logger(), logging.getLogger("sklearn_rec.datasets")]
+    saved = [(logger.handlers, logger.propagate) for logger in loggers]
+    for logger in loggers:
+        logger.handlers, logger.propagate = [Holder()], False
+    try:
+        yield
+    finally:
+        for logger, (handlers, propagate) in zip(loggers, saved, strict=True):
+            logger.handlers, logger.propagate = handlers, propagate
+    for record in records:
+        print(record.getMessage(), file=sys.stderr)
+
+
 def load_movielens(data_home):
     """MovieLens-100K from ``data_home``, downloaded once when it is not there."""
     try:
-        return fetch_movielens("100k", data_home=data_home, n_retries=1)
+        with _download_log_on_success():
+            return fetch_movielens("100k", data_home=data_home, n_retries=1)
     except FileNotFoundError:
         raise  # its message names the folder and the missing files
     except OSError as exc:
@@ -161,7 +195,8 @@ def write_plots(Figure, folder, searches, rows):
     paths = [folder / "learning_curves.png", folder / "comparison.png"]
     for figure, path in zip((curves, comparison), paths, strict=True):
         try:
-            figure.savefig(path, dpi=100)
+            with replace_atomically(path) as temporary:
+                figure.savefig(temporary, dpi=100, format="png")
         except OSError as exc:
             raise CommandError(f"{path}: cannot write the plot: {exc.strerror or exc}.") from exc
     return paths

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import DeviceWarning
 
 from .._base import RecommenderMixin
+from .._files import replace_atomically
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".parquet": None, ".pq": None}
 
@@ -35,9 +36,10 @@ def one_line(exc):
 def read_table(path, text_columns=()):
     """Read a CSV (``.csv``), TSV (``.tsv``) or Parquet (``.parquet``, ``.pq``) file.
 
-    CSV and TSV files need a header row. ``text_columns`` are read as strings,
-    so that ids such as ``007`` keep their leading zeros until they are cast
-    to the type of a model's ids.
+    CSV and TSV files need a header row. ``text_columns`` are read as strings
+    (from Parquet, their values written as text; missing values stay
+    missing), so that ids such as ``007`` keep their leading zeros and large
+    integers their digits until they are cast to the type of a model's ids.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -62,6 +64,11 @@ def read_table(path, text_columns=()):
         raise CommandError(f"{path}: cannot read the file: {one_line(exc)}") from exc
     if frame.empty:
         raise CommandError(f"{path}: the file has no rows.")
+    if TABLE_SUFFIXES[suffix] is None:
+        for column in text_columns:
+            if column in frame.columns:
+                values = frame[column]
+                frame[column] = values.astype(str).where(values.notna(), None)
     return frame
 
 
@@ -91,14 +98,36 @@ def read_user_file(path, column):
     return frame[column].tolist()
 
 
+def integer_ids(values, name, source, reason, dtype=np.int64):
+    """Ids read as text, as integers of ``dtype``; a ``CommandError`` names the first bad one.
+
+    Each value must be an integer written in decimal digits within the range
+    of ``dtype``: nothing is rounded, wrapped or merged silently. ``source``
+    is the file the ids come from, or None for the command line; ``reason``
+    says why integers are expected.
+    """
+    text = pd.Series(np.asarray(values, dtype=object)).astype(str).str.strip()
+    limits = np.iinfo(dtype)
+    bad = ~text.str.fullmatch(r"[+-]?[0-9]+")
+    numbers = text.where(~bad, "0").map(int)  # Python ints: exact at any size
+    bad |= (numbers < int(limits.min)) | (numbers > int(limits.max))
+    if bad.any():
+        value = np.asarray(values, dtype=object)[bad.to_numpy()][0]
+        where = "" if source is None else f"{source}: "
+        expected = f"an integer from {limits.min} to {limits.max}"
+        raise CommandError(f"{where}{name} id {value!r} is not {expected} ({reason}).")
+    return numbers.to_numpy(dtype=dtype)
+
+
 # -- model files ---------------------------------------------------------------------
 
 
 def save_model(model, path):
-    """Write ``model`` to ``path`` with joblib."""
+    """Write ``model`` to ``path`` with joblib, replacing any file there only once written."""
     try:
-        # zlib level 3: about 2.5 times smaller for MovieLens-100K, quick to load.
-        joblib.dump(model, path, compress=3)
+        with replace_atomically(path) as temporary:
+            # zlib level 3: about 2.5 times smaller for MovieLens-100K, quick to load.
+            joblib.dump(model, temporary, compress=3)
     except OSError as exc:
         raise CommandError(f"{path}: cannot write the model: {exc.strerror or exc}.") from exc
 
@@ -136,33 +165,102 @@ def load_model(path):
 # -- output --------------------------------------------------------------------------
 
 
+def check_output_is_not_an_input(output, inputs):
+    """Raise if the file ``output`` is one of ``inputs`` (``{description: path}``).
+
+    Writing the output would replace that input (the data, say, with the model).
+    """
+    if output is None:
+        return
+    output = Path(output)
+    for description, path in inputs.items():
+        if path is None:
+            continue
+        path = Path(path)
+        if output.resolve() == path.resolve() or (
+            output.exists() and path.exists() and output.samefile(path)
+        ):
+            raise CommandError(
+                f"{output}: the output file is the {description} ({path}); writing it would "
+                "replace that input. Choose another output file."
+            )
+
+
 def write_text(text, output):
-    """Write ``text`` to the file ``output``, or to stdout when it is None."""
+    """Write ``text`` to the file ``output`` (whole or not at all), or to stdout when it is None."""
     if output is None:
         sys.stdout.write(text)
         return
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        with replace_atomically(output) as temporary:
+            temporary.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CommandError(f"{output}: cannot write the file: {exc.strerror or exc}.") from exc
 
 
-def format_lists(users, items, scores, output_format):
-    """Recommendation lists as CSV (``user,rank,item,score`` rows) or as JSON."""
-    # -inf pads the rows of users with fewer eligible items than n: no items.
+# Output formats of the lists, by file extension.
+LIST_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def list_format(requested, output):
+    """The format of the lists: ``requested`` (``--format``) or the extension of ``output``."""
+    suffix = None if output is None else Path(output).suffix.lower()
+    implied = LIST_FORMATS.get(suffix)
+    if requested and implied and requested != implied:
+        raise CommandError(
+            f"{output}: --format {requested} contradicts the extension {suffix}, which means "
+            f"{implied}. Change one of them."
+        )
+    chosen = requested or implied or ("csv" if output is None else None)
+    if chosen is None:
+        raise CommandError(
+            f"{output}: unknown output extension {suffix or '(none)'!r}; use one of "
+            f"{', '.join(LIST_FORMATS)} or pass --format."
+        )
+    if chosen == "parquet" and output is None:
+        raise CommandError("--format parquet writes a binary file: name it with -o FILE.")
+    return chosen
+
+
+def write_lists(users, items, scores, output_format, output, fallback=None):
+    """Write recommendation lists to ``output`` (stdout when None), whole or not at all.
+
+    CSV and Parquet have one ``user, rank, item, score`` row per recommended
+    item; JSON one object per user. The ``-inf`` that pads the rows of users
+    with fewer eligible items than ``n`` is left out: those are no items.
+    ``fallback`` (one bool per user, or None) adds a ``fallback`` column (a
+    key in JSON), true where the list is the popularity fallback's.
+    """
     keep = np.isfinite(scores)
     if output_format == "json":
         lists = [
             {"user": user, "items": row[ok].tolist(), "scores": row_scores[ok].tolist()}
             for user, row, row_scores, ok in zip(users.tolist(), items, scores, keep, strict=True)
         ]
+        if fallback is not None:
+            for entry, fell_back in zip(lists, fallback.tolist(), strict=True):
+                entry["fallback"] = fell_back
         # One user per line: readable, and still one JSON document.
-        return "[\n" + ",\n".join(json.dumps(entry) for entry in lists) + "\n]\n"
+        write_text("[\n" + ",\n".join(json.dumps(entry) for entry in lists) + "\n]\n", output)
+        return
     rows, ranks = np.nonzero(keep)
     frame = pd.DataFrame(
         {"user": users[rows], "rank": ranks + 1, "item": items[keep], "score": scores[keep]}
     )
-    return frame.to_csv(index=False)
+    if fallback is not None:
+        frame["fallback"] = fallback[rows]
+    if output_format == "csv":
+        write_text(frame.to_csv(index=False), output)
+        return
+    try:
+        with replace_atomically(output) as temporary:
+            frame.to_parquet(temporary, index=False)
+    except ImportError as exc:
+        raise CommandError(
+            f"{output}: writing Parquet needs pyarrow or fastparquet (pip install pyarrow)."
+        ) from exc
+    except OSError as exc:
+        raise CommandError(f"{output}: cannot write the file: {exc.strerror or exc}.") from exc
 
 
 def print_table(header, rows):

@@ -13,6 +13,7 @@ https://doi.org/10.1145/2827872
 """
 
 from collections import namedtuple
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,24 @@ _LAYOUTS = {
         "csv",
         "MovieLens Latest Small",
     ),
+}
+
+# What the files of each variant hold, from the GroupLens README of each data
+# set (and the table of fetch_movielens's docstring): ratings, distinct users
+# and items among them (None: not checked), movies in the catalogue, rows of
+# the user file (None: no user file), and the rating scale (lowest, highest,
+# step). A local copy is checked against them: the archives' checksums prove
+# a download, not what is on disk later.
+_Contents = namedtuple("_Contents", ["ratings", "users", "items", "movies", "user_rows", "scale"])
+_HALF_STARS = (0.5, 5.0, 0.5)
+CONTENTS = {
+    "100k": _Contents(100_000, 943, 1_682, 1_682, 943, (1.0, 5.0, 1.0)),
+    "1m": _Contents(1_000_209, 6_040, 3_706, 3_883, 6_040, (1.0, 5.0, 1.0)),
+    "10m": _Contents(10_000_054, 69_878, 10_677, 10_681, None, _HALF_STARS),
+    "20m": _Contents(20_000_263, 138_493, 26_744, 27_278, None, _HALF_STARS),
+    "25m": _Contents(25_000_095, 162_541, 59_047, 62_423, None, _HALF_STARS),
+    "32m": _Contents(32_000_204, 200_948, None, 87_585, None, _HALF_STARS),
+    "latest-small": _Contents(100_836, 610, 9_724, 9_742, None, _HALF_STARS),
 }
 
 # The 19 genre flags of ml-100k's u.item, in column order (from u.genre).
@@ -256,7 +275,11 @@ def fetch_movielens(
         False. The message names the folder searched and the files expected.
     OSError
         If the download fails, or the downloaded archive does not match its
-        checksum or cannot be extracted.
+        checksum or cannot be extracted; or if a file of the local copy cannot
+        be read or does not hold what GroupLens published (as many ratings,
+        users, movies, and ratings on the variant's scale): a truncated or
+        edited copy. The message names the file, and the folder to delete so
+        that the archive is downloaded again.
 
     Examples
     --------
@@ -314,7 +337,8 @@ def fetch_movielens(
                 f"{', '.join(missing)} under {layout.folder}/."
             )
 
-    frame, movies, users = _READERS[layout.format](folder)
+    frame, movies, users = _READERS[layout.format](folder, variant)
+    _check_contents(variant, folder, frame, movies, users)
     feature_names = [name for name in ("user", "item", "timestamp") if name in frame]
     data = frame[feature_names]
     target = frame["rating"]
@@ -334,6 +358,63 @@ def fetch_movielens(
         users=users,
         DESCR=_describe(variant, folder, data, target, feature_names, movies, users),
     )
+
+
+def _damaged(variant, path, problem):
+    """The error for a file of a local copy that is not what GroupLens published."""
+    layout = _LAYOUTS[variant]
+    folder = path.parent
+    if variant in ARCHIVES:
+        fix = (
+            f"delete the folder {folder}, and fetch_movielens downloads "
+            f"{ARCHIVES[variant].filename} and extracts it again"
+        )
+    else:
+        fix = f"extract {layout.folder}.zip from GroupLens into {folder} again"
+    return OSError(
+        f"{path}: {problem}. This copy of {layout.name} is damaged or incomplete: {fix} "
+        "(or pass data_home= to a folder with an intact copy)."
+    )
+
+
+@contextmanager
+def _reading(variant, path):
+    """Report a file that cannot be parsed as a damaged file, named."""
+    try:
+        yield
+    except (ValueError, IndexError, KeyError) as exc:  # pandas' parser errors are ValueErrors
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise _damaged(variant, path, f"cannot be read ({message})") from exc
+
+
+def _check_contents(variant, folder, frame, movies, users):
+    """Check a local copy against what GroupLens published (``CONTENTS``)."""
+    layout, expected = _LAYOUTS[variant], CONTENTS[variant]
+    ratings_path = folder / layout.files[0]
+    counts = [
+        (ratings_path, "ratings", len(frame), expected.ratings),
+        (ratings_path, "users with ratings", frame["user"].nunique(), expected.users),
+        (ratings_path, "rated items", frame["item"].nunique(), expected.items),
+        (folder / layout.files[1], "movies", len(movies), expected.movies),
+    ]
+    if users is not None:
+        counts.append((folder / layout.files[2], "users", len(users), expected.user_rows))
+    for path, what, found, published in counts:
+        if published is not None and found != published:
+            raise _damaged(
+                variant, path, f"holds {found:,} {what}, not the {published:,} published"
+            )
+    low, high, step = expected.scale
+    scale = np.arange(low, high + step / 2, step)
+    off_scale = ~np.isin(frame["rating"].to_numpy(), scale)
+    if off_scale.any():
+        row = int(np.flatnonzero(off_scale)[0])
+        raise _damaged(
+            variant,
+            ratings_path,
+            f"rating {frame['rating'].iloc[row]:g} (rating {row + 1:,} of the file) is not on "
+            f"the scale {low:g} to {high:g} in steps of {step:g}",
+        )
 
 
 def _missing_files(folder, layout):
@@ -375,11 +456,34 @@ def _title_year(titles):
     return pd.to_numeric(titles.str.extract(_YEAR_PATTERN, expand=False)).astype("Int64")
 
 
-def _read_100k(folder):
-    frame = _read_ratings(folder / "u.data", sep="\t", fields=[0, 1, 2, 3])
+def _read_100k(folder, variant):
+    with _reading(variant, folder / "u.data"):
+        frame = _read_ratings(folder / "u.data", sep="\t", fields=[0, 1, 2, 3])
+    with _reading(variant, folder / "u.item"):
+        movies = _read_100k_movies(folder / "u.item")
+    with _reading(variant, folder / "u.user"):
+        users = pd.read_csv(
+            folder / "u.user",
+            sep="|",
+            header=None,
+            names=["user", "age", "gender", "occupation", "zip_code"],
+            dtype={
+                "user": np.int64,
+                "age": np.int64,
+                "gender": "category",
+                "occupation": "category",
+                "zip_code": str,
+            },
+            index_col="user",
+            engine="c",
+        )
+    return frame, movies, users
+
+
+def _read_100k_movies(path):
     columns = ["item", "title", "release_date", "video_release_date", "imdb_url"]
     raw = pd.read_csv(
-        folder / "u.item",
+        path,
         sep="|",
         header=None,
         names=[*columns, *_GENRES_100K],
@@ -398,7 +502,7 @@ def _read_100k(folder):
     year = _title_year(raw["title"])
     # A few titles lack the year ("... (1995) (V)"); their release date has it.
     release_year = pd.to_numeric(raw["release_date"].str[-4:]).astype("Int64")
-    movies = pd.DataFrame(
+    return pd.DataFrame(
         {
             "title": raw["title"].to_numpy(),
             "year": year.fillna(release_year).array,
@@ -406,74 +510,65 @@ def _read_100k(folder):
         },
         index=pd.Index(raw["item"], name="item"),
     )
-    users = pd.read_csv(
-        folder / "u.user",
-        sep="|",
-        header=None,
-        names=["user", "age", "gender", "occupation", "zip_code"],
-        dtype={
-            "user": np.int64,
-            "age": np.int64,
-            "gender": "category",
-            "occupation": "category",
-            "zip_code": str,
-        },
-        index_col="user",
-        engine="c",
-    )
-    return frame, movies, users
 
 
-def _read_dat(folder):
+def _read_dat(folder, variant):
     ratings = folder / "ratings.dat"
-    with ratings.open("rb") as f:
-        n_fields = f.readline().count(b"::") + 1
-    # Splitting on ":" keeps the C parser (a two-character separator needs the
-    # slow Python engine); the empty fields between the colons are dropped.
-    frame = _read_ratings(ratings, sep=":", fields=list(range(0, 2 * n_fields, 2)))
-    lines = (folder / "movies.dat").read_text(encoding="latin-1").splitlines()
-    # Titles may hold a single ":", so movies.dat is split on "::" in Python.
-    raw = pd.DataFrame([line.split("::", 2) for line in lines], columns=["item", "title", "genres"])
-    movies = pd.DataFrame(
-        {
-            "title": raw["title"].astype(str).to_numpy(),
-            "year": _title_year(raw["title"].astype(str)).array,
-            "genres": raw["genres"].astype(str).to_numpy(),
-        },
-        index=pd.Index(raw["item"].astype(np.int64), name="item"),
-    )
+    with _reading(variant, ratings):
+        with ratings.open("rb") as f:
+            n_fields = f.readline().count(b"::") + 1
+        # Splitting on ":" keeps the C parser (a two-character separator needs the
+        # slow Python engine); the empty fields between the colons are dropped.
+        frame = _read_ratings(ratings, sep=":", fields=list(range(0, 2 * n_fields, 2)))
+    with _reading(variant, folder / "movies.dat"):
+        lines = (folder / "movies.dat").read_text(encoding="latin-1").splitlines()
+        # Titles may hold a single ":", so movies.dat is split on "::" in Python.
+        raw = pd.DataFrame(
+            [line.split("::", 2) for line in lines], columns=["item", "title", "genres"]
+        )
+        movies = pd.DataFrame(
+            {
+                "title": raw["title"].astype(str).to_numpy(),
+                "year": _title_year(raw["title"].astype(str)).array,
+                "genres": raw["genres"].astype(str).to_numpy(),
+            },
+            index=pd.Index(raw["item"].astype(np.int64), name="item"),
+        )
     if not (folder / "users.dat").is_file():  # MovieLens 10M has no user file
         return frame, movies, None
-    users = pd.read_csv(
-        folder / "users.dat",
-        sep=":",
-        header=None,
-        usecols=[0, 2, 4, 6, 8],
-        dtype={0: np.int64, 2: "category", 4: np.int64, 6: np.int64, 8: str},
-        encoding="latin-1",
-        engine="c",
-    )
-    users.columns = ["user", "gender", "age", "occupation", "zip_code"]
-    users["occupation"] = pd.Categorical.from_codes(users["occupation"], _OCCUPATIONS_1M)
+    with _reading(variant, folder / "users.dat"):
+        users = pd.read_csv(
+            folder / "users.dat",
+            sep=":",
+            header=None,
+            usecols=[0, 2, 4, 6, 8],
+            dtype={0: np.int64, 2: "category", 4: np.int64, 6: np.int64, 8: str},
+            encoding="latin-1",
+            engine="c",
+        )
+        users.columns = ["user", "gender", "age", "occupation", "zip_code"]
+        users["occupation"] = pd.Categorical.from_codes(users["occupation"], _OCCUPATIONS_1M)
     return frame, movies, users.set_index("user")
 
 
-def _read_csv(folder):
-    frame = _read_ratings(folder / "ratings.csv", sep=",", skiprows=1, fields=[0, 1, 2, 3])
-    raw = pd.read_csv(
-        folder / "movies.csv",
-        dtype={"movieId": np.int64, "title": str, "genres": str},
-        encoding="utf-8",
-        engine="c",
-    )
-    movies = pd.DataFrame(
-        {
-            "title": raw["title"].to_numpy(),
-            "year": _title_year(raw["title"]).array,
-            "genres": raw["genres"].to_numpy(),
-        },
-        index=pd.Index(raw["movieId"], name="item"),
-    )
+def _read_csv(folder, variant):
+    with _reading(variant, folder / "ratings.csv"):
+        frame = _read_ratings(folder / "ratings.csv", sep=",", skiprows=1, fields=[0, 1, 2, 3])
+    with _reading(variant, folder / "movies.csv"):
+        raw = pd.read_csv(
+            folder / "movies.csv",
+            dtype={"movieId": np.int64, "title": str, "genres": str},
+            encoding="utf-8",
+            engine="c",
+        )
+        movies = pd.DataFrame(
+            {
+                "title": raw["title"].to_numpy(),
+                "year": _title_year(raw["title"]).array,
+                "genres": raw["genres"].to_numpy(),
+            },
+            index=pd.Index(raw["movieId"], name="item"),
+        )
     return frame, movies, None
 
 

@@ -73,6 +73,7 @@ class MatrixFactorization(RecommenderNet):
         raises a ``ValueError`` naming them; ``"fallback"`` predicts
         ``mu`` plus the known biases for ``"mse"``, item popularity for the
         ranking losses, and recommends the most popular items to unknown users.
+    {{clip_ratings}}
     user_features : DataFrame or None, default=None
         Side features of users, one row per raw user id (the index), one
         column per feature. A user's factors (and its bias) are then its id
@@ -233,6 +234,7 @@ class MatrixFactorization(RecommenderNet):
         tol=1e-4,
         batch_size=1024,
         handle_unknown="error",
+        clip_ratings=True,
         user_features=None,
         item_features=None,
         feature_scale=0.3,
@@ -260,6 +262,7 @@ class MatrixFactorization(RecommenderNet):
         self.tol = tol
         self.batch_size = batch_size
         self.handle_unknown = handle_unknown
+        self.clip_ratings = clip_ratings
         self.user_features = user_features
         self.item_features = item_features
         self.feature_scale = feature_scale

@@ -18,6 +18,8 @@ Prefix-routed parameters (``optimizer__*``, ``module__*``, ``callbacks__*``,
 ...) work as in skorch.
 """
 
+import signal
+import threading
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -54,6 +56,42 @@ from ._topk import top_items, top_similar
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
 
 
+class _InterruptWatch:
+    """Whether SIGINT (Ctrl-C) arrived while training ran."""
+
+    received = False
+
+
+@contextmanager
+def _watch_interrupts():
+    """Record a user's Ctrl-C during training, then let it through as before.
+
+    skorch ends training on any ``KeyboardInterrupt`` and returns normally:
+    early stopping (the package's, and skorch's ``EarlyStopping`` callback)
+    raises one to stop, as skorch's callbacks do. Only a real SIGINT tells a
+    user's interrupt apart from such a stop. Signals reach the main thread
+    only, so elsewhere (a worker of a parallel search) nothing is watched.
+    """
+    watch = _InterruptWatch()
+    if threading.current_thread() is not threading.main_thread():
+        yield watch
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        watch.received = True
+        if callable(previous):
+            previous(signum, frame)
+        elif previous is not signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield watch
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class RecommenderNet(RecommenderMixin, NeuralNet):
     """Base class of the PyTorch recommenders; not for direct use."""
 
@@ -71,6 +109,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     history_ = None
     # The early-stopping monitor of the fit in progress (set by ``_fit`` only).
     _monitor = None
+    # The lowest and highest training rating (None without ratings, and in
+    # models saved before it was kept).
+    _y_range = None
     virtual_params_ = {}
 
     # Floats of scores held at once while ranking: bounds the memory of
@@ -129,7 +170,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         "n_negatives": [Interval(Integral, 0, None, closed="left")],
         "negative_sampling": [StrOptions({"unseen", "uniform"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [callable],
         "sparse": ["boolean"],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -143,6 +184,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             StrOptions({"auto"}),
         ],
         "handle_unknown": [StrOptions({"error", "fallback"})],
+        "clip_ratings": ["boolean"],
         "feature_scale": [Interval(Real, 0, None, closed="neither")],
         "store_seen": ["boolean"],
         "random_state": ["random_state"],
@@ -187,10 +229,22 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             )
         self._check_module_params()
 
+    def _check_params_read_after_fit(self, *names):
+        """Validate parameters that predictions read, which set_params may have changed."""
+        validate_parameter_constraints(
+            {name: self._parameter_constraints[name] for name in names},
+            {name: getattr(self, name) for name in names},
+            caller_name=type(self).__name__,
+        )
+
     @property
     def _loss(self):
         """The :class:`~sklearn_rec.models._losses.Loss` named by ``loss``."""
-        return LOSSES[self.loss]
+        try:
+            return LOSSES[self.loss]
+        except (KeyError, TypeError):
+            self._check_params_read_after_fit("loss")
+            raise
 
     @property
     def _predicts_ratings(self):
@@ -429,6 +483,18 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         Returns
         -------
         self : object
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When training is interrupted (Ctrl-C, SIGINT). skorch would return
+            normally with a partly trained model; here the interrupt goes on
+            to the caller, so that a script, a pipeline or a search stops
+            instead of using that model. The estimator keeps the epochs
+            trained so far (``n_iter_``, ``history_``) for a caller that
+            catches the interrupt. A callback that raises
+            ``KeyboardInterrupt`` to end training (skorch's
+            ``EarlyStopping``) and ``early_stopping`` still stop normally.
         """
         return self._fit(X, y, fit_params, allow_early_stopping=True)
 
@@ -441,10 +507,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         users, items = check_interactions(X)
         y = check_target(y, len(users), binary=not self._loss.ratings)
         self._check_y_given(y)
+        self._check_labels(y)
         validate_data(self, X, reset=True, skip_check_array=True)
         self._fit_vocabulary(users, items)
         dataset = self._encoded_dataset(users, items, y)
         self._y_mean = 0.0 if y is None else float(y.mean())
+        self._y_range = None if y is None else (float(y.min()), float(y.max()))
         # The dataset holds what training needs: free the float64 copy of y
         # (200 MB at 25M rows) before the peak of building seen_.
         del users, items, y
@@ -465,22 +533,34 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 random_state=check_random_state(self.random_state),
             )
         del dataset
-        with self._seeded():
+        with self._seeded(), _watch_interrupts() as interrupt:
             self.initialize()
             try:
                 NeuralNet.partial_fit(self, train, None, **fit_params)
             finally:
                 monitor, self._monitor = self._monitor, None
-        self.n_iter_ = len(self.history_)
+        self.n_iter_ = self._epochs_trained()
         self.best_score_ = self.validation_scores_ = None
-        if monitor is not None:
+        if monitor is not None and monitor.best_state is not None:
             # The best epoch's weights; the held-out pairs join seen_, so
             # that recommendations leave them out like every pair of X.
             self._unwrapped_module().load_state_dict(monitor.best_state)
             self.best_score_ = monitor.best_score
             self.validation_scores_ = monitor.scores
             self._record_seen(held_out)
+        self._raise_if_interrupted(interrupt, "fit")
         return self
+
+    def _epochs_trained(self):
+        """Epochs whose training pass completed (an interrupted one has no train_loss)."""
+        return sum("train_loss" in row for row in self.history_)
+
+    def _raise_if_interrupted(self, interrupt, method):
+        if interrupt.received:
+            raise KeyboardInterrupt(
+                f"{type(self).__name__}.{method} was interrupted; the model holds the "
+                f"{self.n_iter_} epoch(s) trained so far (n_iter_)."
+            )
 
     def _validation_rows(self, dataset):
         """Mask of the rows held out for early stopping, or ``None`` without it."""
@@ -500,15 +580,62 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def on_epoch_begin(self, net, **kwargs):
         # Stopping here rather than at the end of the epoch lets the
         # callbacks (PrintLog) see the last epoch; before the new history row.
+        # skorch ends training on a KeyboardInterrupt; _watch_interrupts tells
+        # this one from a user's Ctrl-C.
         if self._monitor is not None and self._monitor.stop:
             raise KeyboardInterrupt
         super().on_epoch_begin(net, **kwargs)
 
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        loss = kwargs.get("loss")
+        # skorch has already read the loss to the CPU: checking it costs nothing more.
+        if training and loss is not None and not np.isfinite(loss.item()):
+            raise self._divergence_error(f"the training loss became {loss.item()}")
+
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
+        # A last step may leave non-finite weights that no batch's loss showed.
+        for name, parameter in self._unwrapped_module().named_parameters():
+            if not torch.isfinite(parameter).all():
+                raise self._divergence_error(f"the parameter {name} holds NaN or inf")
         if self._monitor is not None:
             self._monitor.update(self)
             self.history.record("validation_score", self._monitor.scores[-1])
+
+    def _divergence_error(self, what):
+        """The error that stops a training that diverged, saying what to change.
+
+        As scikit-learn's SGD estimators do: a model of NaN would otherwise
+        predict NaN and recommend arbitrary items without a word.
+        """
+        hint = f"lower the learning rate (lr={self.lr!r})"
+        if self._loss.ratings and self._y_range is not None:
+            low, high = self._y_range
+            hint += f", or bring y to a smaller scale (its values span {low:g} to {high:g})"
+        return ValueError(
+            f"{type(self).__name__} diverged: {what} in epoch {len(self.history)}. To train "
+            f"it, {hint}."
+        )
+
+    def _check_labels(self, y):
+        """Refuse 0/1 labels from which a ranking loss learns nothing."""
+        loss = self._loss
+        if loss.ratings:
+            return
+        if y is not None and not (y > 0).any():
+            raise ValueError(
+                f"y holds no positive label (every value is 0): loss={self.loss!r} learns "
+                "from the positive rows, so there is nothing to train on. Pass y=None to make "
+                "every row a positive, or labels with 1 for the interactions that happened."
+            )
+        if loss.samples_negatives and self.n_negatives == 0 and (y is None or y.all()):
+            given = "y=None makes every row a positive" if y is None else "y holds only 1s"
+            raise ValueError(
+                f"loss={self.loss!r} with n_negatives=0 trains on the labels of y alone, and "
+                f"{given}: the model would learn that every pair is a positive. Set "
+                "n_negatives >= 1 to sample negatives, or pass y with 0 labels as well."
+            )
 
     def _check_y_given(self, y):
         if self._loss.ratings and y is None:
@@ -537,6 +664,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         Returns
         -------
         self : object
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When training is interrupted, as in :meth:`fit`.
         """
         if not self.__sklearn_is_fitted__():
             # The first chunk of a stream: no early stopping, which would
@@ -558,9 +690,15 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._check_y_given(y)
         dataset = self.get_dataset(X, y)
         self._record_seen(dataset)
-        with self._seeded(offset=len(self.history_)):
+        if dataset.y is not None and self._loss.ratings:
+            low, high = float(dataset.y.min()), float(dataset.y.max())
+            if self._y_range is not None:
+                low, high = min(low, self._y_range[0]), max(high, self._y_range[1])
+            self._y_range = (low, high)
+        with self._seeded(offset=len(self.history_)), _watch_interrupts() as interrupt:
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
-        self.n_iter_ = len(self.history_)
+        self.n_iter_ = self._epochs_trained()
+        self._raise_if_interrupted(interrupt, "partial_fit")
         return self
 
     def _record_seen(self, dataset):
@@ -637,14 +775,29 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     # -- prediction --------------------------------------------------------------
 
+    def _clip_ratings(self, scores):
+        """Ratings clipped to the training range under ``clip_ratings``; other scores as they are.
+
+        ``-inf``, which pads short lists, stays: it marks no item.
+        """
+        if not self._loss.ratings or self._y_range is None:
+            return scores
+        self._check_params_read_after_fit("clip_ratings")
+        if not self.clip_ratings:
+            return scores
+        return np.where(np.isfinite(scores), np.clip(scores, *self._y_range), scores)
+
     def _score_pairs(self, user_codes, item_codes):
         """Scores of known ``(user, item)`` index pairs, on the scale of ``predict``."""
         dataset = InteractionDataset(user_codes, item_codes)
-        return self._loss.link(self.forward(dataset)).numpy()
+        return self._clip_ratings(self._loss.link(self.forward(dataset)).numpy())
+
+    def _fallback_scores(self, user_codes, item_codes):
+        return self._clip_ratings(super()._fallback_scores(user_codes, item_codes))
 
     def _topk_items(self, user_codes, candidates, k, exclude_seen):
         self._set_training(False)
-        return top_items(
+        top, scores = top_items(
             self._unwrapped_module(),
             user_codes,
             k,
@@ -656,6 +809,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             budget=self._score_budget,
             device=self.device,
         )
+        return top, self._clip_ratings(scores)
 
     def _topk_similar(self, item_codes, k):
         self._set_training(False)
@@ -665,8 +819,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     # -- fold-in -----------------------------------------------------------------
 
     def _fold_in_topk(self, history_codes, ratings, candidates, k, exclude_seen):
+        self._check_params_read_after_fit("negative_sampling", "n_negatives", "weight_decay")
         state = self._fold_in(history_codes, ratings)
-        return top_items_for_state(
+        top, scores = top_items_for_state(
             self._unwrapped_module(),
             state,
             history_codes,
@@ -676,6 +831,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             link=self._loss.link,
             device=self.device,
         )
+        return top, self._clip_ratings(scores)
 
     def _fold_in(self, history_codes, ratings):
         """A new user's state fitted to their history (see ``_fold_in.fold_in``)."""

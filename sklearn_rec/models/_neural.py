@@ -80,6 +80,7 @@ class NeuralRecommender(RecommenderNet):
         raises a ``ValueError`` naming them; ``"fallback"`` predicts the mean
         training rating for ``"mse"``, item popularity for the ranking losses,
         and recommends the most popular items to unknown users.
+    {{clip_ratings}}
     user_features : DataFrame or None, default=None
         Side features of users, one row per raw user id (the index), one
         column per feature. A user's embeddings (GMF ones included) are then
@@ -222,6 +223,7 @@ class NeuralRecommender(RecommenderNet):
         tol=1e-4,
         batch_size="auto",
         handle_unknown="error",
+        clip_ratings=True,
         user_features=None,
         item_features=None,
         feature_scale=1.0,
@@ -253,6 +255,7 @@ class NeuralRecommender(RecommenderNet):
         self.tol = tol
         self.batch_size = batch_size
         self.handle_unknown = handle_unknown
+        self.clip_ratings = clip_ratings
         self.user_features = user_features
         self.item_features = item_features
         self.feature_scale = feature_scale

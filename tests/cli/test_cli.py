@@ -166,13 +166,15 @@ def test_fit_recommend_evaluate(files, tmp_path, suffix, capsys):
 
     code, out, _ = run(["recommend", model_file, 0, 1, 2, "-n", 4], capsys)
     assert code == 0
-    lists = pd.read_csv(io.StringIO(out))
+    lists = pd.read_csv(io.StringIO(out), dtype={"user": str, "item": str})
     assert list(lists.columns) == ["user", "rank", "item", "score"]
-    items, scores = model.recommend([0, 1, 2], n=4)  # the same as the Python API
+    # The same as the Python API, where the ids are text as the command line read them.
+    items, scores = model.recommend(["0", "1", "2"], n=4)
     np.testing.assert_array_equal(lists["item"].to_numpy().reshape(3, 4), items)
     np.testing.assert_allclose(lists["score"].to_numpy().reshape(3, 4), scores)
     recommended = set(zip(lists.user, lists.item, strict=True))
-    seen = set(zip(files["frame"].uid, files["frame"].iid, strict=True))
+    frame = files["frame"].astype({"uid": str, "iid": str})
+    seen = set(zip(frame.uid, frame.iid, strict=True))
     assert not recommended & seen
 
     code, out, _ = run(["evaluate", model_file, test, "--rating-col", "stars"], capsys)
@@ -191,8 +193,8 @@ def test_recommend_json_file_and_users_files(model_path, files, tmp_path, capsys
         code, out, _ = run(argv, capsys)
         assert code == 0 and out == ""
         lists = json.loads(output.read_text())
-        expected = [1, 3, 4] if users_file == "users.txt" else [1, 5, 3]
-        assert [entry["user"] for entry in lists] == expected
+        expected = ["1", "3", "4"] if users_file == "users.txt" else ["1", "5", "3"]
+        assert [entry["user"] for entry in lists] == expected  # text ids, as read by fit
         # At most 10: a user may have fewer items left that they have not seen.
         assert all(0 < len(entry["items"]) == len(entry["scores"]) <= 10 for entry in lists)
 
@@ -226,7 +228,8 @@ def test_fit_keeps_training_state_only_when_asked(files, tmp_path, capsys):
     assert joblib.load(trimmed).optimizer_ is None
     model = joblib.load(full)
     assert len(model.history_) == 2
-    assert len(model.partial_fit(files["frame"][["uid", "iid"]]).history_) == 4
+    # The command line reads ids as text.
+    assert len(model.partial_fit(files["frame"][["uid", "iid"]].astype(str)).history_) == 4
     assert trimmed.stat().st_size < full.stat().st_size
 
 
@@ -319,9 +322,9 @@ def error_cases(files, model_path, tmp_path):
         (["recommend", model_path], "no users given"),
         (
             ["recommend", model_path, 1, 999],
-            "Found 1 unknown user id(s) not seen during fit: [999]",
+            "Found 1 unknown user id(s) not seen during fit: ['999']",
         ),
-        (["recommend", model_path, "abc"], "user id 'abc' is not valid"),
+        (["recommend", model_path, "abc"], "unknown user id(s) not seen during fit: ['abc']"),
         (["recommend", model_path, 1, "-n", "0"], "expected a positive integer"),
         (["recommend", model_path, 1, "--users-file", tmp_path / "none.csv"], "no such file"),
         (["evaluate", model_path, train, "--user-col", "user"], "no column 'user'"),

@@ -375,8 +375,11 @@ def test_get_data_home_invalid():
         get_data_home(1.5)
 
 
-def test_10m_layout_without_user_file(tmp_path):
-    # A few made-up lines in the layout of ml-10M100K: "::"-separated, no users.dat.
+def test_10m_layout_without_user_file(tmp_path, monkeypatch):
+    # A few made-up lines in the layout of ml-10M100K: "::"-separated, no users.dat;
+    # the counts they are checked against are theirs (tests/test_reliability.py checks them).
+    counts = {"ratings": 3, "users": 2, "items": 2, "movies": 2}
+    monkeypatch.setitem(_movielens.CONTENTS, "10m", _movielens.CONTENTS["10m"]._replace(**counts))
     folder = tmp_path / "ml-10M100K"
     folder.mkdir()
     (folder / "ratings.dat").write_text(
@@ -403,7 +406,9 @@ def test_10m_download_is_checked_against_the_published_md5():
     )
 
 
-def test_32m_is_read_locally_and_never_downloaded(tmp_path):
+def test_32m_is_read_locally_and_never_downloaded(tmp_path, monkeypatch):
+    counts = {"ratings": 1, "users": 1, "movies": 1}
+    monkeypatch.setitem(_movielens.CONTENTS, "32m", _movielens.CONTENTS["32m"]._replace(**counts))
     with pytest.raises(FileNotFoundError, match=r"no published checksum of ml-32m\.zip"):
         fetch_movielens("32m", data_home=tmp_path)
     assert not list(tmp_path.iterdir())
