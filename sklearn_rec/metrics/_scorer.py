@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from .._validation import check_interactions, check_positive_int, check_real, check_target
@@ -120,8 +121,11 @@ class RankingScorer:
 
         Every ``(user, item)`` row of ``X`` is a relevant item of that user
         (only rows with ``y > 0`` when ``y`` is given). See
-        :func:`make_ranking_scorer` for the two protocols.
+        :func:`make_ranking_scorer` for the two protocols. A
+        :class:`~sklearn.pipeline.Pipeline` is scored through its last step,
+        on the rows its other steps transform ``X`` into.
         """
+        estimator, X = self._recommender_and_rows(estimator, X)
         users, relevant = relevant_items_by_user(X, y)
         if self.n_negatives is not None:
             return self._sampled(estimator, users, relevant)
@@ -129,6 +133,40 @@ class RankingScorer:
         finite = np.isfinite(scores)
         ranked = items if finite.all() else [row[ok] for row, ok in zip(items, finite, strict=True)]
         return float(self._metric()(relevant, ranked, k=self.k))
+
+    def _recommender_and_rows(self, estimator, X):
+        """The estimator that answers the queries, and ``X`` as it sees it.
+
+        A Pipeline (nested ones too) transforms ``X`` with the steps before
+        its last, as ``Pipeline.score`` does, and its last step answers. The
+        final estimator is checked before anything is transformed, so that
+        a Pipeline ending in a non-recommender fails with its name rather
+        than on a missing method, which model selection would turn into a
+        NaN score and a warning.
+        """
+        needed = "recommend" if self.n_negatives is None else "score_items"
+        transforms, path = [], []
+        while isinstance(estimator, Pipeline):
+            transforms += [
+                step
+                for _, step in estimator.steps[:-1]
+                if step is not None and step != "passthrough"
+            ]
+            name, estimator = estimator.steps[-1]
+            path.append(name)
+        if not callable(getattr(estimator, needed, None)):
+            what = (
+                f"a Pipeline whose last step {'__'.join(path)!r} is {estimator!r}"
+                if path
+                else f"{estimator!r}"
+            )
+            raise TypeError(
+                f"{self!r} scores a recommender (an estimator with a {needed} method, such as "
+                "MatrixFactorization) or a Pipeline whose last step is one; got " + what + "."
+            )
+        for transform in transforms:
+            X = transform.transform(X)
+        return estimator, X
 
     def _sampled(self, estimator, users, relevant):
         """Rank each relevant item against the user's sampled negatives."""
@@ -189,6 +227,13 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
       from full ranking (Krichene & Rendle, KDD 2020): prefer full ranking to
       compare models.
 
+    The estimator may be a :class:`~sklearn.pipeline.Pipeline` whose last
+    step is a recommender: the test ``X`` goes through the other steps'
+    ``transform``, as in ``Pipeline.score``, and the last step is queried.
+    Anything else without the method the protocol needs (``recommend`` for
+    full ranking, ``score_items`` for sampled ranking), a Pipeline ending in
+    a classifier say, raises a ``TypeError`` naming it.
+
     Parameters
     ----------
     metric : {"ndcg", "precision", "recall", "map", "mrr", "hit_rate"} or callable
@@ -208,7 +253,8 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y=None) -> float``.
+        ``scorer(estimator, X, y=None) -> float``, ``estimator`` a fitted
+        recommender or a Pipeline ending in one.
 
     Examples
     --------
