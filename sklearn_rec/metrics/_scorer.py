@@ -36,10 +36,12 @@ _METRICS = {
 }
 
 
-def relevant_items_by_user(X, y=None):
+def relevant_items_by_user(X, y=None, positive_threshold=None):
     """Group the interactions of ``X`` by user.
 
-    Rows with ``y <= 0`` (when ``y`` is given) are not relevant and are dropped.
+    Rows with ``y <= 0`` (when ``y`` is given), or with ``y <
+    positive_threshold`` when that is given, are not relevant and are
+    dropped; so are the users left without a relevant row.
 
     Returns
     -------
@@ -50,8 +52,13 @@ def relevant_items_by_user(X, y=None):
     """
     users, items = check_interactions(X)
     y = check_target(y, len(users))
+    if positive_threshold is not None and y is None:
+        raise ValueError(
+            f"positive_threshold={positive_threshold!r} counts the rows with y >= "
+            "positive_threshold as relevant, but y is None: pass the test ratings as y."
+        )
     if y is not None:
-        keep = y > 0
+        keep = y > 0 if positive_threshold is None else y >= positive_threshold
         users, items = users[keep], items[keep]
     codes, uniques = pd.factorize(users)
     order = np.argsort(codes, kind="stable")
@@ -106,10 +113,19 @@ class RankingScorer:
     Build it with :func:`make_ranking_scorer`.
     """
 
-    def __init__(self, metric, k=10, exclude_seen=True, n_negatives=None, random_state=None):
+    def __init__(
+        self,
+        metric,
+        k=10,
+        exclude_seen=True,
+        n_negatives=None,
+        random_state=None,
+        positive_threshold=None,
+    ):
         self.metric = metric
         self.k = k
         self.exclude_seen = exclude_seen
+        self.positive_threshold = positive_threshold
         self.n_negatives = n_negatives
         self.random_state = random_state
 
@@ -120,13 +136,14 @@ class RankingScorer:
         """Rank items for each user of ``X`` and score the lists.
 
         Every ``(user, item)`` row of ``X`` is a relevant item of that user
-        (only rows with ``y > 0`` when ``y`` is given). See
-        :func:`make_ranking_scorer` for the two protocols. A
+        (only rows with ``y > 0`` when ``y`` is given, or ``y >=
+        positive_threshold``). See :func:`make_ranking_scorer` for the two
+        protocols. A
         :class:`~sklearn.pipeline.Pipeline` is scored through its last step,
         on the rows its other steps transform ``X`` into.
         """
         estimator, X = self._recommender_and_rows(estimator, X)
-        users, relevant = relevant_items_by_user(X, y)
+        users, relevant = relevant_items_by_user(X, y, self.positive_threshold)
         if self.n_negatives is not None:
             return self._sampled(estimator, users, relevant)
         items, scores = estimator.recommend(users, n=self.k, exclude_seen=self.exclude_seen)
@@ -189,17 +206,25 @@ class RankingScorer:
 
     def __repr__(self):
         name = self.metric if isinstance(self.metric, str) else self.metric.__name__
+        threshold = (
+            ""
+            if self.positive_threshold is None
+            else f", positive_threshold={self.positive_threshold!r}"
+        )
         sampled = (
             ""
             if self.n_negatives is None
             else f", n_negatives={self.n_negatives}, random_state={self.random_state!r}"
         )
         return (
-            f"make_ranking_scorer({name!r}, k={self.k}, exclude_seen={self.exclude_seen}{sampled})"
+            f"make_ranking_scorer({name!r}, k={self.k}, exclude_seen={self.exclude_seen}"
+            f"{threshold}{sampled})"
         )
 
 
-def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, random_state=None):
+def make_ranking_scorer(
+    metric, k=10, *, exclude_seen=True, positive_threshold=None, n_negatives=None, random_state=None
+):
     """Make a scorer from a top-k ranking metric.
 
     Greater is better for every ranking metric, so the scorer returns the
@@ -208,7 +233,9 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
     :func:`~sklearn.model_selection.cross_validate`, alone or in a dict.
 
     Every ``(user, item)`` row of the test ``X`` is a relevant item of its
-    user (only rows with ``y > 0`` when ``y`` is given). Two protocols:
+    user: only rows with ``y > 0`` when ``y`` is given, or, with
+    ``positive_threshold``, rows rated ``y >= positive_threshold`` (users
+    without a relevant row are not scored). Two protocols:
 
     - **Full ranking** (``n_negatives=None``, the default): the ``k`` best
       items of the whole catalogue are recommended to each user of ``X``,
@@ -244,6 +271,12 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
     exclude_seen : bool, default=True
         Whether items seen during ``fit`` are excluded from the lists (full
         ranking; sampled negatives always exclude them).
+    positive_threshold : float, default=None
+        With ratings as the test ``y``, the least rating of a relevant row
+        (``4`` on a 1-5 scale counts what users liked); ``None`` counts every
+        row with ``y > 0``. Keep it fixed while tuning the estimators'
+        ``positive_threshold``, which only decides what they train on, so
+        that every candidate is scored on the same relevant items.
     n_negatives : int, default=None
         ``None`` for full ranking, else the number of sampled negatives.
     random_state : int, RandomState instance or None, default=None
@@ -261,6 +294,8 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
     >>> from sklearn_rec.metrics import make_ranking_scorer
     >>> make_ranking_scorer("recall", k=20)
     make_ranking_scorer('recall', k=20, exclude_seen=True)
+    >>> make_ranking_scorer("ndcg", positive_threshold=4)
+    make_ranking_scorer('ndcg', k=10, exclude_seen=True, positive_threshold=4.0)
     >>> make_ranking_scorer("hit_rate", n_negatives=99, random_state=0)
     make_ranking_scorer('hit_rate', k=10, exclude_seen=True, n_negatives=99, random_state=0)
     """
@@ -270,9 +305,16 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
         raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
     if n_negatives is not None:
         n_negatives = check_positive_int(n_negatives, "n_negatives")
+    if positive_threshold is not None:
+        positive_threshold = check_real(positive_threshold, "positive_threshold")
     check_random_state(random_state)
     return RankingScorer(
-        metric, check_positive_int(k, "k"), exclude_seen, n_negatives, random_state
+        metric,
+        check_positive_int(k, "k"),
+        exclude_seen,
+        n_negatives,
+        random_state,
+        positive_threshold,
     )
 
 

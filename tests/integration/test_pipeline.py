@@ -37,7 +37,8 @@ def pick_ids():
 
 def recommender(**params):
     return MatrixFactorization(
-        n_factors=4, loss="bpr", max_epochs=3, batch_size=64, random_state=0, **params
+        **{"n_factors": 4, "loss": "bpr", "max_epochs": 3, "batch_size": 64, "random_state": 0}
+        | params
     )
 
 
@@ -187,3 +188,32 @@ def test_unfitted_pipeline_is_an_error(split):
     pipe = Pipeline([("ids", pick_ids()), ("mf", recommender())])
     with pytest.raises(NotFittedError, match="ColumnTransformer instance is not fitted"):
         make_ranking_scorer("ndcg")(pipe, test)
+
+
+def test_grid_search_tunes_the_threshold_through_pipeline():
+    X, y = make_interactions(n_users=40, n_items=60, n_interactions=800, random_state=0)
+    raw = X.rename(columns={"user": "customer_id", "item": "product_id"}).assign(store=1)
+    scoring = {
+        "ndcg": make_ranking_scorer("ndcg", k=10, positive_threshold=4),
+        "recall": make_ranking_scorer("recall", k=10, positive_threshold=4),
+    }
+    cv = UserKFold(n_splits=2, random_state=0)
+    model = recommender(loss="bce")
+    search = GridSearchCV(
+        Pipeline([("ids", pick_ids()), ("mf", model)]),
+        {"mf__positive_threshold": [2, 4]},
+        scoring=scoring,
+        refit="ndcg",
+        cv=cv,
+    ).fit(raw, y)
+    bare = GridSearchCV(
+        model, {"positive_threshold": [2, 4]}, scoring=scoring, refit="ndcg", cv=cv
+    ).fit(pick_ids().fit_transform(raw), y)
+    for name in scoring:
+        scores = search.cv_results_[f"mean_test_{name}"]
+        assert np.isfinite(scores).all() and (scores > 0).all()
+        np.testing.assert_allclose(scores, bare.cv_results_[f"mean_test_{name}"], rtol=1e-12)
+    assert (
+        search.best_estimator_["mf"].positive_threshold
+        == (search.best_params_["mf__positive_threshold"])
+    )
