@@ -107,6 +107,38 @@ def _sample_unseen(estimator, users, owner, targets, n_negatives, random_state):
     return np.asarray(catalogue)[negatives]
 
 
+def _recommender_and_rows(scorer, estimator, X, needed):
+    """The estimator that answers ``scorer``'s queries, and ``X`` as it sees it.
+
+    A Pipeline (nested ones too) transforms ``X`` with the steps before
+    its last, as ``Pipeline.score`` does, and its last step answers. The
+    final estimator must have the method ``needed``; it is checked before
+    anything is transformed, so that a Pipeline ending in a non-recommender
+    fails with its name rather than on a missing method, which model
+    selection would turn into a NaN score and a warning.
+    """
+    transforms, path = [], []
+    while isinstance(estimator, Pipeline):
+        transforms += [
+            step for _, step in estimator.steps[:-1] if step is not None and step != "passthrough"
+        ]
+        name, estimator = estimator.steps[-1]
+        path.append(name)
+    if not callable(getattr(estimator, needed, None)):
+        what = (
+            f"a Pipeline whose last step {'__'.join(path)!r} is {estimator!r}"
+            if path
+            else f"{estimator!r}"
+        )
+        raise TypeError(
+            f"{scorer!r} scores a recommender (an estimator with a {needed} method, such as "
+            "MatrixFactorization) or a Pipeline whose last step is one; got " + what + "."
+        )
+    for transform in transforms:
+        X = transform.transform(X)
+    return estimator, X
+
+
 class RankingScorer:
     """Score a recommender by a top-k ranking metric over the users of ``X``.
 
@@ -142,7 +174,8 @@ class RankingScorer:
         :class:`~sklearn.pipeline.Pipeline` is scored through its last step,
         on the rows its other steps transform ``X`` into.
         """
-        estimator, X = self._recommender_and_rows(estimator, X)
+        needed = "recommend" if self.n_negatives is None else "score_items"
+        estimator, X = _recommender_and_rows(self, estimator, X, needed)
         users, relevant = relevant_items_by_user(X, y, self.positive_threshold)
         if self.n_negatives is not None:
             return self._sampled(estimator, users, relevant)
@@ -150,40 +183,6 @@ class RankingScorer:
         finite = np.isfinite(scores)
         ranked = items if finite.all() else [row[ok] for row, ok in zip(items, finite, strict=True)]
         return float(self._metric()(relevant, ranked, k=self.k))
-
-    def _recommender_and_rows(self, estimator, X):
-        """The estimator that answers the queries, and ``X`` as it sees it.
-
-        A Pipeline (nested ones too) transforms ``X`` with the steps before
-        its last, as ``Pipeline.score`` does, and its last step answers. The
-        final estimator is checked before anything is transformed, so that
-        a Pipeline ending in a non-recommender fails with its name rather
-        than on a missing method, which model selection would turn into a
-        NaN score and a warning.
-        """
-        needed = "recommend" if self.n_negatives is None else "score_items"
-        transforms, path = [], []
-        while isinstance(estimator, Pipeline):
-            transforms += [
-                step
-                for _, step in estimator.steps[:-1]
-                if step is not None and step != "passthrough"
-            ]
-            name, estimator = estimator.steps[-1]
-            path.append(name)
-        if not callable(getattr(estimator, needed, None)):
-            what = (
-                f"a Pipeline whose last step {'__'.join(path)!r} is {estimator!r}"
-                if path
-                else f"{estimator!r}"
-            )
-            raise TypeError(
-                f"{self!r} scores a recommender (an estimator with a {needed} method, such as "
-                "MatrixFactorization) or a Pipeline whose last step is one; got " + what + "."
-            )
-        for transform in transforms:
-            X = transform.transform(X)
-        return estimator, X
 
     def _sampled(self, estimator, users, relevant):
         """Rank each relevant item against the user's sampled negatives."""
@@ -397,6 +396,7 @@ class BeyondAccuracyScorer:
         ``y > 0`` when ``y`` is given), so that both kinds of scorer measure
         the same lists; the items of ``X`` play no role.
         """
+        estimator, X = _recommender_and_rows(self, estimator, X, "recommend")
         users, _ = relevant_items_by_user(X, y)
         lists = _recommendation_lists(estimator, users, self.k, self.exclude_seen)
         function = _BEYOND_METRICS[self.metric][0]
@@ -447,6 +447,12 @@ def make_beyond_accuracy_scorer(
       replaces it with fixed training interactions;
     - the item vectors (``"diversity"``): ``item_vectors``, a DataFrame, or
       a function of the fitted estimator that returns one (for embeddings).
+
+    A :class:`~sklearn.pipeline.Pipeline` whose last step is a recommender is
+    scored as by :func:`make_ranking_scorer`: the test ``X`` goes through the
+    other steps' ``transform`` and the last step recommends; it is also the
+    estimator that the references (and an ``item_vectors`` function) are read
+    from.
 
     Parameters
     ----------

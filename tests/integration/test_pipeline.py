@@ -1,7 +1,9 @@
 """Recommenders behind a preprocessing step: the ranking scorers through a Pipeline."""
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -9,9 +11,9 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sklearn_rec import MatrixFactorization
+from sklearn_rec import EASE, ItemKNN, MatrixFactorization, NeuralRecommender, PopularityRecommender
 from sklearn_rec.datasets import make_interactions
-from sklearn_rec.metrics import make_ranking_scorer
+from sklearn_rec.metrics import make_beyond_accuracy_scorer, make_ranking_scorer
 from sklearn_rec.model_selection import UserHoldoutSplit, UserKFold
 
 METRICS = ["ndcg", "precision", "recall", "map", "mrr", "hit_rate"]
@@ -68,6 +70,49 @@ def test_scorer_on_pipeline_equals_scorer_on_bare_estimator(split, fitted, metri
     assert np.isfinite(expected) and expected > 0
     assert scorer(fitted, test) == pytest.approx(expected, rel=1e-12)
     assert scorer(fitted["mf"], fitted[:-1].transform(test)) == pytest.approx(expected, rel=1e-12)
+
+
+def item_embeddings(mf):
+    factors = mf.module_.item_factors.weight.detach().numpy()
+    return pd.DataFrame(factors[: len(mf.items_)], index=mf.items_)
+
+
+@pytest.mark.parametrize(
+    "metric", ["coverage", "novelty", "arp", "long_tail", "gini", "entropy", "diversity"]
+)
+def test_beyond_accuracy_scorer_on_pipeline_equals_bare_estimator(split, fitted, metric):
+    train, test = split
+    vectors = {"item_vectors": item_embeddings} if metric == "diversity" else {}
+    scorer = make_beyond_accuracy_scorer(metric, k=20, **vectors)
+    bare = recommender().fit(pick_ids().fit_transform(train))
+    expected = scorer(bare, pick_ids().fit(train).transform(test))
+    assert np.isfinite(expected) and expected != 0
+    assert scorer(fitted, test) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        PopularityRecommender(),
+        ItemKNN(n_neighbors=10),
+        EASE(),
+        NeuralRecommender(embedding_dim=4, hidden_units=(8,), max_epochs=2, random_state=0),
+    ],
+    ids=lambda estimator: type(estimator).__name__,
+)
+def test_every_recommender_is_scored_through_pipeline(split, estimator):
+    train, test = split
+    pipe = Pipeline([("ids", pick_ids()), ("rec", clone(estimator))]).fit(train)
+    bare = clone(estimator).fit(pick_ids().fit_transform(train))
+    rows = pick_ids().fit(train).transform(test)
+    for scorer in (
+        make_ranking_scorer("ndcg", k=10),
+        make_ranking_scorer("hit_rate", k=5, n_negatives=5, random_state=0),
+        make_beyond_accuracy_scorer("coverage", k=10),
+    ):
+        expected = scorer(bare, rows)
+        assert np.isfinite(expected) and expected > 0
+        assert scorer(pipe, test) == pytest.approx(expected, rel=1e-12)
 
 
 def test_score_and_scorer_agree_through_pipeline(split, fitted):
@@ -160,6 +205,8 @@ def test_pipeline_ending_in_a_non_recommender_is_an_error(split):
     nested = Pipeline([("outer", Pipeline([("ids", pick_ids()), ("end", "passthrough")]))])
     with pytest.raises(TypeError, match=r"last step 'outer__end' is 'passthrough'"):
         make_ranking_scorer("recall")(nested, test)
+    with pytest.raises(TypeError, match=r"with a recommend method.*last step 'clf'"):
+        make_beyond_accuracy_scorer("coverage")(pipe, test)
 
 
 def test_non_recommender_is_an_error(split):
