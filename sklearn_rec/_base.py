@@ -497,7 +497,9 @@ class RecommenderMixin(ABC):
         catalogue is ranked, the items seen during ``fit`` left out, and the
         top 10 compared with the user's relevant items; the result is the mean
         over users (see :func:`sklearn_rec.metrics.ndcg_at_k`). It is the same
-        for every loss, so model selection without ``scoring=`` ranks. A model
+        for every loss and every ``positive_threshold``, so model selection
+        without ``scoring=`` ranks; to count only high ratings as relevant,
+        score with ``make_ranking_scorer("ndcg", k=10, positive_threshold=4)``. A model
         fitted with ``store_seen=False`` cannot leave seen items out and
         raises a ``ValueError``; score it with
         ``make_ranking_scorer("ndcg", k=10, exclude_seen=False)``.

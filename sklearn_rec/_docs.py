@@ -15,6 +15,25 @@ n_negatives : int, default=4
     ``"sampled_softmax"``). ``0`` is for ``"bce"`` on labels of both kinds
     given in ``y`` (plain binary cross-entropy); without 0 labels it is an
     error.""",
+    "positive_threshold": """\
+positive_threshold : float or None, default=None
+    Turn ratings into implicit feedback inside ``fit``, for the implicit
+    losses (``"bce"``, ``"bpr"``, ``"softmax"``, ``"sampled_softmax"``):
+    ``y`` then holds ratings (required), rows rated ``>= positive_threshold``
+    are the positives and the others are rows labelled 0, as if ``y`` held
+    ``y >= positive_threshold``. ``"bce"`` trains on those as explicit
+    negatives; ``"bpr"`` and the softmax losses do not train on them. Every
+    row stays an interaction: its pair joins ``seen_`` (so it is not
+    recommended back, nor drawn as an ``"unseen"`` negative) and its user
+    and item join the vocabularies. As a parameter it is tuned by
+    :class:`~sklearn.model_selection.GridSearchCV` on the raw rows of each
+    split. ``fit`` raises a ``ValueError`` for a threshold outside the range
+    of ``y`` (every row, or none, would be a positive); ``partial_fit``
+    applies it to each chunk. It must be ``None`` with ``loss="mse"``. It
+    does not change what ``score`` and the ranking scorers count as
+    relevant (test rows with ``y > 0``, or ``y >= positive_threshold`` of
+    :func:`~sklearn_rec.metrics.make_ranking_scorer`), so that models
+    trained with different thresholds are compared on the same items.""",
     "optimizer": """\
 optimizer : torch optimizer class, default=torch.optim.Adam
     Its other arguments are routed with ``optimizer__*``.""",

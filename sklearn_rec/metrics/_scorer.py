@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from .._validation import check_interactions, check_positive_int, check_real, check_target
@@ -35,10 +36,12 @@ _METRICS = {
 }
 
 
-def relevant_items_by_user(X, y=None):
+def relevant_items_by_user(X, y=None, positive_threshold=None):
     """Group the interactions of ``X`` by user.
 
-    Rows with ``y <= 0`` (when ``y`` is given) are not relevant and are dropped.
+    Rows with ``y <= 0`` (when ``y`` is given), or with ``y <
+    positive_threshold`` when that is given, are not relevant and are
+    dropped; so are the users left without a relevant row.
 
     Returns
     -------
@@ -49,8 +52,13 @@ def relevant_items_by_user(X, y=None):
     """
     users, items = check_interactions(X)
     y = check_target(y, len(users))
+    if positive_threshold is not None and y is None:
+        raise ValueError(
+            f"positive_threshold={positive_threshold!r} counts the rows with y >= "
+            "positive_threshold as relevant, but y is None: pass the test ratings as y."
+        )
     if y is not None:
-        keep = y > 0
+        keep = y > 0 if positive_threshold is None else y >= positive_threshold
         users, items = users[keep], items[keep]
     codes, uniques = pd.factorize(users)
     order = np.argsort(codes, kind="stable")
@@ -99,16 +107,57 @@ def _sample_unseen(estimator, users, owner, targets, n_negatives, random_state):
     return np.asarray(catalogue)[negatives]
 
 
+def _recommender_and_rows(scorer, estimator, X, needed):
+    """The estimator that answers ``scorer``'s queries, and ``X`` as it sees it.
+
+    A Pipeline (nested ones too) transforms ``X`` with the steps before
+    its last, as ``Pipeline.score`` does, and its last step answers. The
+    final estimator must have the method ``needed``; it is checked before
+    anything is transformed, so that a Pipeline ending in a non-recommender
+    fails with its name rather than on a missing method, which model
+    selection would turn into a NaN score and a warning.
+    """
+    transforms, path = [], []
+    while isinstance(estimator, Pipeline):
+        transforms += [
+            step for _, step in estimator.steps[:-1] if step is not None and step != "passthrough"
+        ]
+        name, estimator = estimator.steps[-1]
+        path.append(name)
+    if not callable(getattr(estimator, needed, None)):
+        what = (
+            f"a Pipeline whose last step {'__'.join(path)!r} is {estimator!r}"
+            if path
+            else f"{estimator!r}"
+        )
+        raise TypeError(
+            f"{scorer!r} scores a recommender (an estimator with a {needed} method, such as "
+            "MatrixFactorization) or a Pipeline whose last step is one; got " + what + "."
+        )
+    for transform in transforms:
+        X = transform.transform(X)
+    return estimator, X
+
+
 class RankingScorer:
     """Score a recommender by a top-k ranking metric over the users of ``X``.
 
     Build it with :func:`make_ranking_scorer`.
     """
 
-    def __init__(self, metric, k=10, exclude_seen=True, n_negatives=None, random_state=None):
+    def __init__(
+        self,
+        metric,
+        k=10,
+        exclude_seen=True,
+        n_negatives=None,
+        random_state=None,
+        positive_threshold=None,
+    ):
         self.metric = metric
         self.k = k
         self.exclude_seen = exclude_seen
+        self.positive_threshold = positive_threshold
         self.n_negatives = n_negatives
         self.random_state = random_state
 
@@ -119,10 +168,15 @@ class RankingScorer:
         """Rank items for each user of ``X`` and score the lists.
 
         Every ``(user, item)`` row of ``X`` is a relevant item of that user
-        (only rows with ``y > 0`` when ``y`` is given). See
-        :func:`make_ranking_scorer` for the two protocols.
+        (only rows with ``y > 0`` when ``y`` is given, or ``y >=
+        positive_threshold``). See :func:`make_ranking_scorer` for the two
+        protocols. A
+        :class:`~sklearn.pipeline.Pipeline` is scored through its last step,
+        on the rows its other steps transform ``X`` into.
         """
-        users, relevant = relevant_items_by_user(X, y)
+        needed = "recommend" if self.n_negatives is None else "score_items"
+        estimator, X = _recommender_and_rows(self, estimator, X, needed)
+        users, relevant = relevant_items_by_user(X, y, self.positive_threshold)
         if self.n_negatives is not None:
             return self._sampled(estimator, users, relevant)
         items, scores = estimator.recommend(users, n=self.k, exclude_seen=self.exclude_seen)
@@ -151,17 +205,25 @@ class RankingScorer:
 
     def __repr__(self):
         name = self.metric if isinstance(self.metric, str) else self.metric.__name__
+        threshold = (
+            ""
+            if self.positive_threshold is None
+            else f", positive_threshold={self.positive_threshold!r}"
+        )
         sampled = (
             ""
             if self.n_negatives is None
             else f", n_negatives={self.n_negatives}, random_state={self.random_state!r}"
         )
         return (
-            f"make_ranking_scorer({name!r}, k={self.k}, exclude_seen={self.exclude_seen}{sampled})"
+            f"make_ranking_scorer({name!r}, k={self.k}, exclude_seen={self.exclude_seen}"
+            f"{threshold}{sampled})"
         )
 
 
-def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, random_state=None):
+def make_ranking_scorer(
+    metric, k=10, *, exclude_seen=True, positive_threshold=None, n_negatives=None, random_state=None
+):
     """Make a scorer from a top-k ranking metric.
 
     Greater is better for every ranking metric, so the scorer returns the
@@ -170,7 +232,9 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
     :func:`~sklearn.model_selection.cross_validate`, alone or in a dict.
 
     Every ``(user, item)`` row of the test ``X`` is a relevant item of its
-    user (only rows with ``y > 0`` when ``y`` is given). Two protocols:
+    user: only rows with ``y > 0`` when ``y`` is given, or, with
+    ``positive_threshold``, rows rated ``y >= positive_threshold`` (users
+    without a relevant row are not scored). Two protocols:
 
     - **Full ranking** (``n_negatives=None``, the default): the ``k`` best
       items of the whole catalogue are recommended to each user of ``X``,
@@ -189,6 +253,13 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
       from full ranking (Krichene & Rendle, KDD 2020): prefer full ranking to
       compare models.
 
+    The estimator may be a :class:`~sklearn.pipeline.Pipeline` whose last
+    step is a recommender: the test ``X`` goes through the other steps'
+    ``transform``, as in ``Pipeline.score``, and the last step is queried.
+    Anything else without the method the protocol needs (``recommend`` for
+    full ranking, ``score_items`` for sampled ranking), a Pipeline ending in
+    a classifier say, raises a ``TypeError`` naming it.
+
     Parameters
     ----------
     metric : {"ndcg", "precision", "recall", "map", "mrr", "hit_rate"} or callable
@@ -199,6 +270,12 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
     exclude_seen : bool, default=True
         Whether items seen during ``fit`` are excluded from the lists (full
         ranking; sampled negatives always exclude them).
+    positive_threshold : float, default=None
+        With ratings as the test ``y``, the least rating of a relevant row
+        (``4`` on a 1-5 scale counts what users liked); ``None`` counts every
+        row with ``y > 0``. Keep it fixed while tuning the estimators'
+        ``positive_threshold``, which only decides what they train on, so
+        that every candidate is scored on the same relevant items.
     n_negatives : int, default=None
         ``None`` for full ranking, else the number of sampled negatives.
     random_state : int, RandomState instance or None, default=None
@@ -208,13 +285,16 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y=None) -> float``.
+        ``scorer(estimator, X, y=None) -> float``, ``estimator`` a fitted
+        recommender or a Pipeline ending in one.
 
     Examples
     --------
     >>> from sklearn_rec.metrics import make_ranking_scorer
     >>> make_ranking_scorer("recall", k=20)
     make_ranking_scorer('recall', k=20, exclude_seen=True)
+    >>> make_ranking_scorer("ndcg", positive_threshold=4)
+    make_ranking_scorer('ndcg', k=10, exclude_seen=True, positive_threshold=4.0)
     >>> make_ranking_scorer("hit_rate", n_negatives=99, random_state=0)
     make_ranking_scorer('hit_rate', k=10, exclude_seen=True, n_negatives=99, random_state=0)
     """
@@ -224,9 +304,16 @@ def make_ranking_scorer(metric, k=10, *, exclude_seen=True, n_negatives=None, ra
         raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
     if n_negatives is not None:
         n_negatives = check_positive_int(n_negatives, "n_negatives")
+    if positive_threshold is not None:
+        positive_threshold = check_real(positive_threshold, "positive_threshold")
     check_random_state(random_state)
     return RankingScorer(
-        metric, check_positive_int(k, "k"), exclude_seen, n_negatives, random_state
+        metric,
+        check_positive_int(k, "k"),
+        exclude_seen,
+        n_negatives,
+        random_state,
+        positive_threshold,
     )
 
 
@@ -309,6 +396,7 @@ class BeyondAccuracyScorer:
         ``y > 0`` when ``y`` is given), so that both kinds of scorer measure
         the same lists; the items of ``X`` play no role.
         """
+        estimator, X = _recommender_and_rows(self, estimator, X, "recommend")
         users, _ = relevant_items_by_user(X, y)
         lists = _recommendation_lists(estimator, users, self.k, self.exclude_seen)
         function = _BEYOND_METRICS[self.metric][0]
@@ -359,6 +447,12 @@ def make_beyond_accuracy_scorer(
       replaces it with fixed training interactions;
     - the item vectors (``"diversity"``): ``item_vectors``, a DataFrame, or
       a function of the fitted estimator that returns one (for embeddings).
+
+    A :class:`~sklearn.pipeline.Pipeline` whose last step is a recommender is
+    scored as by :func:`make_ranking_scorer`: the test ``X`` goes through the
+    other steps' ``transform`` and the last step recommends; it is also the
+    estimator that the references (and an ``item_vectors`` function) are read
+    from.
 
     Parameters
     ----------

@@ -37,6 +37,7 @@ class MatrixFactorization(RecommenderNet):
         costs ``batch_size * n_items`` scores per batch); it gives the best
         top-n lists on MovieLens (see ``benchmarks/README.md``). Both softmax
         losses ignore rows labelled 0.
+    {{positive_threshold}}
     {{n_negatives}}
     negative_sampling : {"unseen", "uniform"}, default="unseen"
         ``"unseen"`` draws uniformly among the items the user did not
@@ -221,6 +222,7 @@ class MatrixFactorization(RecommenderNet):
         n_factors=32,
         *,
         loss="mse",
+        positive_threshold=None,
         n_negatives=4,
         negative_sampling="unseen",
         weight_decay=None,
@@ -249,6 +251,7 @@ class MatrixFactorization(RecommenderNet):
     ):
         self.n_factors = n_factors
         self.loss = loss
+        self.positive_threshold = positive_threshold
         self.n_negatives = n_negatives
         self.negative_sampling = negative_sampling
         self.weight_decay = weight_decay

@@ -167,6 +167,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     # involve several parameters.
     _parameter_constraints = {
         "loss": [StrOptions(set(LOSSES))],
+        "positive_threshold": [Interval(Real, None, None, closed="neither"), None],
         "n_negatives": [Interval(Integral, 0, None, closed="left")],
         "negative_sampling": [StrOptions({"unseen", "uniform"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -205,6 +206,13 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             caller_name=type(self).__name__,
         )
         loss = self._loss
+        if loss.ratings and self.positive_threshold is not None:
+            raise ValueError(
+                f"positive_threshold must be None with loss={self.loss!r}, which fits the "
+                f"ratings themselves; got {self.positive_threshold!r}. The threshold turns "
+                "ratings into positives for the implicit losses "
+                f"{sorted(name for name, other in LOSSES.items() if not other.ratings)}."
+            )
         if loss.paired and self.n_negatives < 1:
             raise ValueError(
                 f"n_negatives must be >= 1 with loss={self.loss!r}, which compares each positive "
@@ -236,6 +244,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             {name: getattr(self, name) for name in names},
             caller_name=type(self).__name__,
         )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The positives are read from the ratings y.
+        tags.target_tags.required |= self.positive_threshold is not None
+        return tags
 
     @property
     def _loss(self):
@@ -325,9 +339,29 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         if is_dataset(X):
             return X
         users, items = self._validate_X(X)
-        return self._encoded_dataset(
-            users, items, check_target(y, len(users), binary=not self._loss.ratings)
-        )
+        return self._encoded_dataset(users, items, self._training_target(y, len(users)))
+
+    def _training_target(self, y, n_rows, *, check_range=False):
+        """``y`` as the loss takes it: ratings, or 0/1 labels.
+
+        With ``positive_threshold``, ``y`` holds ratings and the labels are
+        ``y >= positive_threshold``. ``check_range`` (in ``fit``) rejects a
+        threshold outside the ratings, which would make every row a
+        positive, or none.
+        """
+        threshold = self.positive_threshold
+        if threshold is None or y is None:
+            return check_target(y, n_rows, binary=not self._loss.ratings)
+        y = check_target(y, n_rows)
+        low, high = y.min(), y.max()
+        if check_range and not low <= threshold <= high:
+            raise ValueError(
+                f"positive_threshold={threshold!r} is outside the range of the ratings y, "
+                f"[{low:g}, {high:g}]: rows with y >= positive_threshold are the positives, so "
+                f"{'none' if threshold > high else 'every one'} of them would be. Pick a "
+                "threshold within the ratings, or None when y holds 0/1 labels."
+            )
+        return (y >= threshold).astype(np.float64)
 
     def _encoded_dataset(self, users, items, y):
         user_codes, item_codes = (
@@ -475,8 +509,10 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             One interaction per row: user ids in column 0, item ids in column
             1 (any hashable ids), optional further columns.
         y : array-like of shape (n_samples,), default=None
-            Ratings for ``loss="mse"`` (required). For ``"bce"`` and ``"bpr"``
-            optional 0/1 labels; ``None`` makes every row a positive.
+            Ratings for ``loss="mse"`` (required), and for the other losses
+            with ``positive_threshold`` (required; the rows rated at least
+            the threshold are the positives). Otherwise optional 0/1
+            labels; ``None`` makes every row a positive.
         **fit_params : dict
             Passed to skorch's training loop.
 
@@ -505,8 +541,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # trimmed for prediction trains again like any other.
         vars(self).pop("_trimmed_for_prediction", None)
         users, items = check_interactions(X)
-        y = check_target(y, len(users), binary=not self._loss.ratings)
         self._check_y_given(y)
+        y = self._training_target(y, len(users), check_range=True)
         self._check_labels(y)
         validate_data(self, X, reset=True, skip_check_array=True)
         self._fit_vocabulary(users, items)
@@ -638,11 +674,20 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             )
 
     def _check_y_given(self, y):
-        if self._loss.ratings and y is None:
+        if y is not None:
+            return
+        if self._loss.ratings:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None: "
                 "loss='mse' trains on explicit ratings. Use loss='bce' or 'bpr' for implicit "
                 "feedback."
+            )
+        if self.positive_threshold is not None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                f"positive_threshold={self.positive_threshold!r} makes the rows with ratings "
+                "y >= positive_threshold the positives. Pass the ratings as y, or set "
+                "positive_threshold=None to make every row a positive."
             )
 
     def partial_fit(self, X, y=None, **fit_params):

@@ -48,6 +48,7 @@ class NeuralRecommender(RecommenderNet):
         batch). ``"sampled_softmax"``: the same against the ``n_negatives``
         sampled items only. Rows labelled 0 are ignored by both softmax
         losses. ``"mse"``: regression on ratings given as ``y``.
+    {{positive_threshold}}
     {{n_negatives}}
     negative_sampling : {"unseen", "uniform"}, default="unseen"
         ``"unseen"`` draws uniformly among the items the user did not
@@ -210,6 +211,7 @@ class NeuralRecommender(RecommenderNet):
         activation="relu",
         architecture="mlp",
         loss="bce",
+        positive_threshold=None,
         n_negatives=4,
         negative_sampling="unseen",
         weight_decay=1e-2,
@@ -242,6 +244,7 @@ class NeuralRecommender(RecommenderNet):
         self.activation = activation
         self.architecture = architecture
         self.loss = loss
+        self.positive_threshold = positive_threshold
         self.n_negatives = n_negatives
         self.negative_sampling = negative_sampling
         self.weight_decay = weight_decay

@@ -46,6 +46,20 @@ def test_rows_with_non_positive_y_are_not_relevant(model):
     assert scorer(model, X_test) == pytest.approx(0.75)
 
 
+def test_positive_threshold_decides_relevance(model):
+    X_test = pd.DataFrame({"user": [0, 0, 1, 2], "item": [0, 1, 1, 3]})
+    ratings = [5, 2, 4, 3]
+    scorer = make_ranking_scorer("recall", k=1, positive_threshold=4)
+    # User 0's best unseen item is 0 (rated 5), user 1's is 1; user 2 likes nothing.
+    assert scorer(model, X_test, ratings) == 1.0
+    assert make_ranking_scorer("recall", k=1)(model, X_test, ratings) == pytest.approx(0.5)
+    # Thresholds count the rows rated at least them: 1 and 2 of user 0 are relevant.
+    low = make_ranking_scorer("recall", k=1, positive_threshold=2)
+    assert low(model, X_test, ratings) == pytest.approx((0.5 + 1 + 0) / 3)
+    with pytest.raises(ValueError, match=r"positive_threshold=4.0 counts .* y is None"):
+        scorer(model, X_test)
+
+
 def test_padding_positions_never_count(model):
     # Users see 5 of 12 items: k=12 leaves 7 eligible items and 5 padded ones.
     X_test = pd.DataFrame({"user": [0], "item": [2]})  # seen in training
@@ -68,6 +82,8 @@ def test_callable_metric_and_pickle(model):
         (("ndcg",), {"exclude_seen": 1}, TypeError, "exclude_seen must be a bool"),
         (("ndcg",), {"n_negatives": 0}, ValueError, "n_negatives must be >= 1"),
         (("ndcg",), {"random_state": "x"}, ValueError, "cannot be used to seed"),
+        (("ndcg",), {"positive_threshold": "4"}, TypeError, "positive_threshold must be a real"),
+        (("ndcg",), {"positive_threshold": np.nan}, ValueError, "positive_threshold must be fin"),
     ],
 )
 def test_bad_arguments(args, kwargs, error, match):
