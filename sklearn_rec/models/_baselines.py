@@ -20,6 +20,7 @@ from sklearn.utils.validation import validate_data
 
 from .._base import RecommenderMixin
 from .._docs import fill_doc
+from .._explain import Explanation
 from .._interactions import interaction_matrix, item_popularity, popularity_scores
 from .._validation import check_interactions, check_target
 
@@ -219,6 +220,11 @@ class PopularityRecommender(_HistoryRecommender):
         scores = popularity_scores(self.popularity_, np.arange(self.n_items_))
         return np.broadcast_to(scores, (histories.shape[0], self.n_items_)).copy()
 
+    def _explain_pair(self, user_code, item_code):
+        score = float(popularity_scores(self.popularity_, np.array([item_code]))[0])
+        item = self._item_vocabulary.ids[item_code]
+        return Explanation.exact(["popularity"], [item], [score], score)
+
 
 class _ItemItemRecommender(_HistoryRecommender):
     """``scores(u) = x_u W`` with an item-item matrix ``W`` (``_item_weights``)."""
@@ -233,6 +239,16 @@ class _ItemItemRecommender(_HistoryRecommender):
     def _history_scores(self, histories):
         scores = histories @ self._item_weights
         return scores.toarray() if sparse.issparse(scores) else scores
+
+    def _explain_pair(self, user_code, item_code):
+        # score(u, j) = sum_h x_uh W[h, j]: item h contributes W[h, j], exactly.
+        history = self._positives[user_code].indices
+        weights = self._item_weights[history, item_code]
+        contributions = np.asarray(
+            weights.toarray() if sparse.issparse(weights) else weights, dtype=np.float64
+        ).ravel()
+        score = float(self._score_pairs(np.array([user_code]), np.array([item_code]))[0])
+        return Explanation.exact(["history"] * len(history), history, contributions, score)
 
 
 @fill_doc

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._docs import fill_doc
 from .._vocabulary import UNKNOWN
+from ._explain import ridge_explanation
 from ._fold_in import ridge_fold_in
 from ._net import RecommenderNet
 from .modules import MatrixFactorizationModule
@@ -293,6 +294,12 @@ class MatrixFactorization(RecommenderNet):
             weight_decay=self._weight_decay(),
             device=self.device,
         )
+
+    def _explain_pair(self, user_code, item_code):
+        if not self._loss.ratings:
+            return super()._explain_pair(user_code, item_code)
+        history, ratings = self._training_history(user_code)
+        return ridge_explanation(self, item_code, history, ratings)
 
     def _fallback_ratings(self, user_codes, item_codes):
         mu, user_bias, item_bias = (

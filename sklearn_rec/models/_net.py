@@ -23,6 +23,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -47,6 +48,7 @@ from .._validation import (
 from .._vocabulary import UNKNOWN
 from ._data import InteractionDataset, InteractionIterator, NegativeSampler
 from ._early_stopping import AUTO_MIN_ROWS, ValidationMonitor, holdout
+from ._explain import attribution_explanation
 from ._fold_in import fold_in, negative_pool, top_items_for_state
 from ._losses import LOSSES
 from ._topk import top_items, top_similar
@@ -450,6 +452,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         del users, items, y
         self.seen_ = None
         self._item_rows = None
+        self._rating_sums = self._rating_counts = self._positive_pairs = None
         validation = self._validation_rows(dataset) if allow_early_stopping else None
         train = dataset if validation is None else dataset.subset(np.flatnonzero(~validation))
         self._record_seen(train)
@@ -575,8 +578,67 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             rows = np.bincount(items, minlength=self.n_items_)
             self._item_rows = rows if self._item_rows is None else self._item_rows + rows
             return
+        self._record_history(users, items, None if dataset.y is None else dataset.y.numpy())
         new = interaction_matrix(users, items, (self.n_users_, self.n_items_))
         self.seen_ = new if self.seen_ is None else add_interactions(self.seen_, new)
+
+    def _record_history(self, users, items, y):
+        """Keep what ``explain`` needs of the training histories beyond ``seen_`` (not yet updated).
+
+        Ratings: their sum and count per pair (``_rating_sums``,
+        ``_rating_counts``), for the user's mean rating of each item. Implicit
+        feedback: the positive pairs (``_positive_pairs``) once a row is
+        labelled 0; until then ``seen_`` holds exactly the positives.
+        """
+        shape = (self.n_users_, self.n_items_)
+        if self._loss.ratings:
+            # The constructor of a CSR matrix adds the values of repeated pairs.
+            sums = sparse.csr_matrix((y.astype(np.float64), (users, items)), shape=shape)
+            counts = sparse.csr_matrix((np.ones(len(users)), (users, items)), shape=shape)
+            if self._rating_sums is not None:
+                sums, counts = sums + self._rating_sums, counts + self._rating_counts
+            self._rating_sums, self._rating_counts = sums, counts
+            return
+        positive = None if y is None else y > 0
+        if self._positive_pairs is None:
+            if positive is None or positive.all():
+                return
+            self._positive_pairs = (
+                sparse.csr_matrix(shape, dtype=np.float32) if self.seen_ is None else self.seen_
+            )
+        if positive is not None:
+            users, items = users[positive], items[positive]
+        new = interaction_matrix(users, items, shape)
+        self._positive_pairs = add_interactions(self._positive_pairs, new)
+
+    def _training_history(self, user_code):
+        """The item codes of a user's training history, and their mean ratings (or ``None``)."""
+        if self.seen_ is None:
+            raise ValueError(
+                "explain needs the training histories of the users, which this model did not "
+                "store (store_seen=False). Fit with store_seen=True."
+            )
+        user = self._user_vocabulary.ids[user_code]
+        if user_code >= self.n_users_:
+            raise ValueError(
+                f"User {user!r} is known from user_features alone: it has no training history "
+                "to explain its scores by."
+            )
+        if self._loss.ratings:
+            # The counts, never 0, give the items: a sum of ratings may be 0,
+            # which sparse additions drop.
+            history = np.sort(self._rating_counts[user_code].indices)
+            counts = self._rating_counts[user_code].toarray().ravel()[history]
+            ratings = self._rating_sums[user_code].toarray().ravel()[history] / counts
+        else:
+            positives = self.seen_ if self._positive_pairs is None else self._positive_pairs
+            history, ratings = np.sort(positives[user_code].indices), None
+        if len(history) == 0:
+            raise ValueError(
+                f"User {user!r} has no positive interaction in the training data: there is no "
+                "history to explain its scores by."
+            )
+        return history.astype(np.int64), ratings
 
     def trim_for_prediction(self):
         """Drop what only training needs, in place, and return the estimator.
@@ -661,6 +723,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._set_training(False)
         vectors = self._unwrapped_module().item_vectors().detach()
         return top_similar(vectors, item_codes, k, budget=self._score_budget, device=self.device)
+
+    # -- explanations ------------------------------------------------------------
+
+    def _explain_pair(self, user_code, item_code):
+        history, ratings = self._training_history(user_code)
+        return attribution_explanation(self, item_code, history, ratings)
 
     # -- fold-in -----------------------------------------------------------------
 
