@@ -452,7 +452,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         del users, items, y
         self.seen_ = None
         self._item_rows = None
-        self._rating_sums = self._rating_counts = self._positive_pairs = None
+        self._ratings = self._positive_pairs = None
         validation = self._validation_rows(dataset) if allow_early_stopping else None
         train = dataset if validation is None else dataset.subset(np.flatnonzero(~validation))
         self._record_seen(train)
@@ -585,19 +585,24 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def _record_history(self, users, items, y):
         """Keep what ``explain`` needs of the training histories beyond ``seen_`` (not yet updated).
 
-        Ratings: their sum and count per pair (``_rating_sums``,
-        ``_rating_counts``), for the user's mean rating of each item. Implicit
-        feedback: the positive pairs (``_positive_pairs``) once a row is
-        labelled 0; until then ``seen_`` holds exactly the positives.
+        Ratings: each pair's mean rating over the rows given (``_ratings``,
+        float32; a pair given again by ``partial_fit`` takes its mean in the
+        new rows). Implicit feedback: the positive pairs (``_positive_pairs``)
+        once a row is labelled 0; until then ``seen_`` holds exactly the
+        positives.
         """
         shape = (self.n_users_, self.n_items_)
         if self._loss.ratings:
-            # The constructor of a CSR matrix adds the values of repeated pairs.
-            sums = sparse.csr_matrix((y.astype(np.float64), (users, items)), shape=shape)
-            counts = sparse.csr_matrix((np.ones(len(users)), (users, items)), shape=shape)
-            if self._rating_sums is not None:
-                sums, counts = sums + self._rating_sums, counts + self._rating_counts
-            self._rating_sums, self._rating_counts = sums, counts
+            pairs, row = np.unique(users.astype(np.int64) * shape[1] + items, return_inverse=True)
+            mean = np.bincount(row, weights=y) / np.bincount(row)
+            coordinates = (pairs // shape[1], pairs % shape[1])
+            means = sparse.csr_matrix((mean.astype(np.float32), coordinates), shape=shape)
+            if self._ratings is not None:
+                # The new rows' pairs replace their old means. A rating of 0 may
+                # be left without an entry: explain reads the pairs from seen_.
+                given = sparse.csr_matrix((np.ones(len(pairs)), coordinates), shape=shape)
+                means = means + self._ratings - self._ratings.multiply(given)
+            self._ratings = sparse.csr_matrix(means, dtype=np.float32)
             return
         positive = None if y is None else y > 0
         if self._positive_pairs is None:
@@ -624,15 +629,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 f"User {user!r} is known from user_features alone: it has no training history "
                 "to explain its scores by."
             )
+        positives = self.seen_ if self._positive_pairs is None else self._positive_pairs
+        history, ratings = np.sort(positives[user_code].indices), None
         if self._loss.ratings:
-            # The counts, never 0, give the items: a sum of ratings may be 0,
-            # which sparse additions drop.
-            history = np.sort(self._rating_counts[user_code].indices)
-            counts = self._rating_counts[user_code].toarray().ravel()[history]
-            ratings = self._rating_sums[user_code].toarray().ravel()[history] / counts
-        else:
-            positives = self.seen_ if self._positive_pairs is None else self._positive_pairs
-            history, ratings = np.sort(positives[user_code].indices), None
+            # Looked up, not read from the entries: a rating of 0 has none.
+            ratings = self._ratings[user_code].toarray().ravel()[history].astype(np.float64)
         if len(history) == 0:
             raise ValueError(
                 f"User {user!r} has no positive interaction in the training data: there is no "
