@@ -197,6 +197,7 @@ class PopularityRecommender(_HistoryRecommender):
     -----
     ``similar_items`` returns the most popular other items for every item:
     the model knows no similarity between items.
+    ``explain`` gives one ``"popularity"`` row: the score has no history term.
 
     Examples
     --------
@@ -295,6 +296,8 @@ class ItemKNN(_ItemItemRecommender):
     catalogue size; the model holds at most ``n_neighbors * n_items_``
     similarities. ``similar_items`` ranks by ``s_ij``; ``recommend_for_history``
     scores a new user by the same sum as a training user, exactly.
+    ``explain`` is exact: history item ``i`` contributes ``s_ij`` to the score
+    of ``j``.
 
     Examples
     --------
@@ -385,6 +388,8 @@ class EASE(_ItemItemRecommender):
     item ``i``'s row of ``B`` (how much an interaction with ``i`` raises each
     item's score); ``recommend_for_history`` scores a new user by
     ``x B``, exactly as a training user.
+    ``explain`` is exact: history item ``h`` contributes ``B[h, j]`` to the
+    score of ``j``.
 
     References
     ----------

@@ -21,8 +21,9 @@ from .._explain import Explanation
 from ._fold_in import fold_in, fold_in_objective, negative_pool, ridge_fold_in
 
 # Integration points of integrated gradients: the score of each point costs a
-# fold-in, and the completeness error at this number is below 1e-3 of the score
-# range on MovieLens (docs: the explanations page).
+# fold-in. At this number matrix factorisation (bpr) on MovieLens-100K had
+# completeness errors below 5e-4 for scores of about 3.6; 16 to 64 points
+# changed little where the error comes from the fold-in itself (ReLU networks).
 N_STEPS = 32
 
 
