@@ -16,6 +16,7 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._explain import explanation_frame, fallback_explanation
 from ._features import FeatureEncoder, check_feature_table
 from ._interactions import item_popularity, most_popular, popularity_scores
 from ._validation import check_ids, check_interactions, check_positive_int
@@ -94,6 +95,10 @@ class RecommenderMixin(ABC):
     @abstractmethod
     def _fallback_ratings(self, user_codes, item_codes):
         """Ratings of rows with an unknown user or item (when ``_predicts_ratings``)."""
+
+    @abstractmethod
+    def _explain_pair(self, user_code, item_code):
+        """The contributions to the score of a known pair (a ``_explain.Explanation``)."""
 
     # -- validation and vocabularies -------------------------------------------
 
@@ -488,6 +493,85 @@ class RecommenderMixin(ABC):
             return self._item_vocabulary.ids[empty.astype(np.int64)], empty
         top, scores = self._topk_similar(codes, width)
         return self._item_vocabulary.ids[top], scores
+
+    def explain(self, users, items, n=5):
+        """Why the model scores ``items`` as it does for ``users``: the largest contributions.
+
+        A score is split into additive contributions, each of one *kind*:
+
+        - ``"history"``: an item the user interacted with in training
+          (``id_or_feature`` is its raw id);
+        - ``"bias"``: what the score is without any history (the biases, or
+          the score of a user with no history);
+        - ``"item_feature"``: a side feature of the item (``"column=level"``
+          or a numeric column's name);
+        - ``"popularity"``: a score without a history term (popularity, the
+          ranking fallback).
+
+        Each estimator's Notes say which score is explained and how: exactly
+        where the score is linear in the history (item-kNN, EASE,
+        :class:`MatrixFactorization` with ``loss="mse"``), otherwise by
+        integrated gradients (Captum: ``pip install "sklearn-rec[explain]"``),
+        whose contributions add up to the score up to the reported
+        ``completeness_error``. Items the user has already seen are explained
+        like any other.
+
+        Parameters
+        ----------
+        users : scalar or array-like of shape (n_pairs,)
+            Raw user ids. Unknown users raise with ``handle_unknown="error"``
+            and get the explanation of the fallback score (one
+            ``"popularity"`` or ``"bias"`` row) with ``"fallback"``.
+        items : scalar or array-like of shape (n_pairs,)
+            Raw item ids, one per user (unknown ones as unknown users).
+        n : int, default=5
+            The most contributions shown per pair, largest magnitude first.
+
+        Returns
+        -------
+        explanation : DataFrame
+            Columns ``kind``, ``id_or_feature`` and ``contribution`` (on the
+            raw scale of the model: logits for ``loss="bce"``), at most ``n``
+            rows per pair, sorted by ``|contribution|``. Given arrays, the
+            frame has ``pair`` (the position of the pair), ``user`` and
+            ``item`` columns first. ``explanation.attrs`` holds the
+            ``score`` explained (the sum of all its contributions, shown or
+            not), the ``method`` (``"exact"`` or ``"integrated_gradients"``)
+            and the ``completeness_error`` (``|sum of the contributions -
+            score|``): a value each, or a list of one per pair.
+
+        Examples
+        --------
+        >>> from sklearn_rec import ItemKNN
+        >>> X = [[0, "a"], [0, "b"], [1, "a"], [1, "b"], [1, "c"], [2, "b"], [2, "c"]]
+        >>> knn = ItemKNN(shrinkage=0.0).fit(X)
+        >>> knn.explain(0, "c", n=2)
+                kind id_or_feature  contribution
+        0    history             b      0.816497
+        1    history             a      0.500000
+        >>> knn.explain(0, "c").attrs["method"]
+        'exact'
+        """
+        check_is_fitted(self)
+        single = np.ndim(users) == 0 and np.ndim(items) == 0
+        users, items = check_ids(users, "users"), check_ids(items, "items")
+        if len(users) != len(items):
+            raise ValueError(
+                f"users and items must be pairs of the same length, got {len(users)} users and "
+                f"{len(items)} items."
+            )
+        n = check_positive_int(n, "n")
+        user_codes = self._user_vocabulary.encode(users)
+        item_codes = self._item_vocabulary.encode(items)
+        self._check_known("user", users, user_codes)
+        self._check_known("item", items, item_codes)
+        explanations = [
+            self._explain_pair(int(user), int(item))
+            if user != UNKNOWN and item != UNKNOWN
+            else fallback_explanation(self, user, item, raw_item)
+            for user, item, raw_item in zip(user_codes, item_codes, items, strict=True)
+        ]
+        return explanation_frame(explanations, users, items, n, self._item_vocabulary.ids, single)
 
     def score(self, X, y=None):
         """NDCG@10 of the recommendations for the users of ``X``.

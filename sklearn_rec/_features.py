@@ -90,6 +90,8 @@ class FeatureEncoder:
     ----------
     vocabulary : Vocabulary
         The training ids, then the ids found only in the table.
+    level_names : list of str
+        ``"column=level"`` for each level code, in the order of the codes.
     """
 
     def __init__(self, table, name, vocabulary):
@@ -107,12 +109,13 @@ class FeatureEncoder:
 
         # Levels get embeddings only if a training id has them: a level seen
         # only on cold ids would keep its random initial embedding.
-        codes, offset = [], 0
+        codes, offset, self.level_names = [], 0, []
         for column in self.categorical:
             levels = Vocabulary.from_ids(training_rows[column].dropna().to_numpy(dtype=object))
             column_codes = levels.encode(rows[column].to_numpy(dtype=object))
             codes.append(np.where(column_codes >= 0, column_codes + offset, -1))
             offset += len(levels)
+            self.level_names += [f"{column}={level}" for level in levels.ids]
         self.n_levels = offset
         self.codes = np.stack(codes, axis=1) if codes else np.empty((len(rows), 0), np.int64)
 

@@ -9,6 +9,8 @@ Commands:
 - ``recommend``: top-n lists of a saved model for given users, as CSV or JSON;
 - ``evaluate``: ranking (and rating) metrics of a saved model on test
   interactions.
+- ``explain``: the contributions to a saved model's score of a user and an
+  item (the user's history items, biases, item features).
 
 A user error (a missing file or column, an unknown user, a bad parameter) is
 reported as one line on stderr with exit code 2; ``--verbose`` adds the
@@ -64,7 +66,8 @@ def _build_parser():
     )
     parser = _Parser(
         prog="sklearn-rec",
-        description="Recommender estimators for scikit-learn: demo, fit, recommend, evaluate.",
+        description="Recommender estimators for scikit-learn: demo, fit, recommend, evaluate, "
+        "explain.",
         epilog="Model files are pickles: load only files you trust.",
     )
     parser.add_argument("--version", action="version", version=f"sklearn-rec {__version__}")
@@ -73,6 +76,7 @@ def _build_parser():
     _add_fit(commands, training)
     _add_recommend(commands, common)
     _add_evaluate(commands, common)
+    _add_explain(commands, common)
     return parser
 
 
@@ -238,6 +242,33 @@ def _add_evaluate(commands, common):
         help="score unknown users and items with the model's fallback instead of failing",
     )
     evaluate.set_defaults(handler=_commands.evaluate)
+
+
+def _add_explain(commands, common):
+    explain = commands.add_parser(
+        "explain",
+        parents=[common],
+        help="why a saved model scores an item as it does for a user",
+        description="Print the largest contributions to a saved model's score of ITEM for "
+        "USER: the items of the user's training history, the biases and the item's "
+        "features (see the estimators' explain method). Integrated gradients, for the "
+        'models other than mf with loss mse, need Captum: pip install "sklearn-rec[explain]".',
+    )
+    explain.add_argument("model", help="model file written by fit")
+    explain.add_argument("user", help="user id")
+    explain.add_argument("item", help="item id")
+    explain.add_argument(
+        "-n", type=_positive_int, default=5, metavar="N", help="contributions shown (default: 5)"
+    )
+    explain.add_argument(
+        "--format", choices=["table", "json"], default="table", help="default: %(default)s"
+    )
+    explain.add_argument(
+        "--fallback",
+        action="store_true",
+        help="explain the fallback score of an unknown user or item instead of failing",
+    )
+    explain.set_defaults(handler=_commands.explain)
 
 
 def main(argv=None):

@@ -1,5 +1,5 @@
 """The commands of the command line, one function each: ``demo``, ``fit``, ``recommend``,
-``evaluate``.
+``evaluate``, ``explain``.
 
 Each takes the parsed arguments and returns the exit code; a problem with
 what the user asked for raises a :class:`~._io.CommandError` (or the
@@ -268,6 +268,59 @@ def evaluate(args):
         print(f"{len(X):,} test interactions of {n_users:,} users")
         print_table(["metric", "value"], list(metrics.items()))
     return 0
+
+
+def explain(args):
+    """Print the contributions to one score; see ``sklearn-rec explain --help``."""
+    model = load_model(args.model)
+    user = _cast_ids([args.user], model.users_, "user", None)
+    item = _cast_ids([args.item], model.items_, "item", None)
+    if args.fallback:
+        model.set_params(handle_unknown="fallback")
+    else:
+        hint = "Pass --fallback to explain the model's fallback score instead."
+        _check_known(model, "user", user, None, hint)
+        _check_known(model, "item", item, None, hint)
+    frame = model.explain(user[0], item[0], n=args.n)
+    attrs = frame.attrs
+    if args.format == "json":
+        rows = [
+            {
+                "kind": row.kind,
+                "id_or_feature": _json_value(row.id_or_feature),
+                "contribution": row.contribution,
+            }
+            for row in frame.itertuples()
+        ]
+        summary = {key: attrs[key] for key in ("score", "method", "completeness_error")}
+        print(
+            json.dumps(
+                {
+                    "user": _json_value(user[0]),
+                    "item": _json_value(item[0]),
+                    **summary,
+                    "contributions": rows,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"Score of item {item[0]} for user {user[0]}: "
+        f"{attrs['score']:.4f} "
+        f"({attrs['method'].replace('_', ' ')}; completeness error "
+        f"{attrs['completeness_error']:.2g})"
+    )
+    print_table(
+        ["kind", "id or feature", "contribution"],
+        [[row.kind, str(row.id_or_feature), row.contribution] for row in frame.itertuples()],
+    )
+    return 0
+
+
+def _json_value(value):
+    """A numpy scalar as the Python value JSON writes."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _test_metrics(model, X, y, k):

@@ -20,6 +20,7 @@ from sklearn.utils.validation import validate_data
 
 from .._base import RecommenderMixin
 from .._docs import fill_doc
+from .._explain import Explanation
 from .._interactions import interaction_matrix, item_popularity, popularity_scores
 from .._validation import check_interactions, check_target
 
@@ -196,6 +197,7 @@ class PopularityRecommender(_HistoryRecommender):
     -----
     ``similar_items`` returns the most popular other items for every item:
     the model knows no similarity between items.
+    ``explain`` gives one ``"popularity"`` row: the score has no history term.
 
     Examples
     --------
@@ -219,6 +221,11 @@ class PopularityRecommender(_HistoryRecommender):
         scores = popularity_scores(self.popularity_, np.arange(self.n_items_))
         return np.broadcast_to(scores, (histories.shape[0], self.n_items_)).copy()
 
+    def _explain_pair(self, user_code, item_code):
+        score = float(popularity_scores(self.popularity_, np.array([item_code]))[0])
+        item = self._item_vocabulary.ids[item_code]
+        return Explanation.exact(["popularity"], [item], [score], score)
+
 
 class _ItemItemRecommender(_HistoryRecommender):
     """``scores(u) = x_u W`` with an item-item matrix ``W`` (``_item_weights``)."""
@@ -233,6 +240,16 @@ class _ItemItemRecommender(_HistoryRecommender):
     def _history_scores(self, histories):
         scores = histories @ self._item_weights
         return scores.toarray() if sparse.issparse(scores) else scores
+
+    def _explain_pair(self, user_code, item_code):
+        # score(u, j) = sum_h x_uh W[h, j]: item h contributes W[h, j], exactly.
+        history = self._positives[user_code].indices
+        weights = self._item_weights[history, item_code]
+        contributions = np.asarray(
+            weights.toarray() if sparse.issparse(weights) else weights, dtype=np.float64
+        ).ravel()
+        score = float(self._score_pairs(np.array([user_code]), np.array([item_code]))[0])
+        return Explanation.exact(["history"] * len(history), history, contributions, score)
 
 
 @fill_doc
@@ -279,6 +296,8 @@ class ItemKNN(_ItemItemRecommender):
     catalogue size; the model holds at most ``n_neighbors * n_items_``
     similarities. ``similar_items`` ranks by ``s_ij``; ``recommend_for_history``
     scores a new user by the same sum as a training user, exactly.
+    ``explain`` is exact: history item ``i`` contributes ``s_ij`` to the score
+    of ``j``.
 
     Examples
     --------
@@ -369,6 +388,8 @@ class EASE(_ItemItemRecommender):
     item ``i``'s row of ``B`` (how much an interaction with ``i`` raises each
     item's score); ``recommend_for_history`` scores a new user by
     ``x B``, exactly as a training user.
+    ``explain`` is exact: history item ``h`` contributes ``B[h, j]`` to the
+    score of ``j``.
 
     References
     ----------

@@ -28,31 +28,79 @@ def negative_pool(history_codes, n_items, unseen):
     return np.flatnonzero(pool)
 
 
-def fold_in(
+def fold_in_objective(
     module, loss, history_codes, ratings, *, negatives, n_negatives, n_items, weight_decay, device
 ):
-    """Fit a new user's state to their history with ``module`` frozen.
+    """The fold-in objective of a history as a function of the user's state and example weights.
 
-    Minimises ``loss.fold_in`` plus ``weight_decay`` times the user's squared
-    norm once per example, with L-BFGS, from the average trained user.
-    ``negatives`` are the codes of the items negatives are drawn from, and
-    ``n_items`` the number of trained items.
-    Returns the user's state (a list of tensors, as ``module.new_user``).
+    Returns ``objective(state, weights)``: ``sum_h weights_h * loss_h`` plus
+    ``len(history_codes) * weight_decay`` times the user's squared norm, the
+    penalty of the whole history whatever the weights (``weights=None``: all
+    1, the objective of :func:`fold_in`).
     """
     history = torch.as_tensor(history_codes, device=device)
     target = None if ratings is None else torch.as_tensor(ratings, dtype=torch.float32)
     if target is not None:
         target = target.to(device)
     negatives = torch.as_tensor(negatives, device=device)
-    state = module.new_user()
     penalty = len(history_codes) * weight_decay
+
+    def objective(state, weights=None):
+        scores = module.score_user(state)
+        if weights is None:
+            value = loss.fold_in(scores, history, target, negatives, n_negatives, n_items)
+        else:
+            terms = loss.fold_in_terms(scores, history, target, negatives, n_negatives, n_items)
+            value = (weights * terms).sum()
+        return value + penalty * module.user_penalty(state)
+
+    return objective
+
+
+def fold_in(
+    module,
+    loss,
+    history_codes,
+    ratings,
+    *,
+    negatives,
+    n_negatives,
+    n_items,
+    weight_decay,
+    device,
+    weights=None,
+    init=None,
+):
+    """Fit a new user's state to their history with ``module`` frozen.
+
+    Minimises ``loss.fold_in`` plus ``weight_decay`` times the user's squared
+    norm once per example, with L-BFGS, from the average trained user (or
+    from the state ``init``). ``negatives`` are the codes of the items
+    negatives are drawn from, and ``n_items`` the number of trained items.
+    ``weights`` weigh the examples' losses (see :func:`fold_in_objective`).
+    Returns the user's state (a list of tensors, as ``module.new_user``).
+    """
+    objective = fold_in_objective(
+        module,
+        loss,
+        history_codes,
+        ratings,
+        negatives=negatives,
+        n_negatives=n_negatives,
+        n_items=n_items,
+        weight_decay=weight_decay,
+        device=device,
+    )
+    state = (
+        module.new_user()
+        if init is None
+        else [tensor.detach().clone().requires_grad_(True) for tensor in init]
+    )
     optimizer = torch.optim.LBFGS(state, max_iter=MAX_ITER, line_search_fn="strong_wolfe")
 
     def closure():
         optimizer.zero_grad()
-        scores = module.score_user(state)
-        value = loss.fold_in(scores, history, target, negatives, n_negatives, n_items)
-        value = value + penalty * module.user_penalty(state)
+        value = objective(state, weights)
         value.backward()
         return value
 

@@ -141,6 +141,10 @@ class Loss:
         its mean over that pool: the objective is deterministic. ``n_items``
         is the number of trained items (the full softmax's competitors).
         """
+        return self.fold_in_terms(scores, history, target, negatives, n_negatives, n_items).sum()
+
+    def fold_in_terms(self, scores, history, target, negatives, n_negatives, n_items):
+        """The terms of :meth:`fold_in`, one per example (shape ``(len(history),)``)."""
         raise NotImplementedError
 
 
@@ -153,8 +157,8 @@ class SquaredError(Loss):
     def value(self, criterion, y_pred, y_true, batch, catalogue_scores):
         return criterion(y_pred, y_true)
 
-    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
-        return (target - scores[history]).pow(2).sum()
+    def fold_in_terms(self, scores, history, target, negatives, n_negatives, n_items):
+        return (target - scores[history]).pow(2)
 
 
 class BinaryCrossEntropy(Loss):
@@ -165,12 +169,12 @@ class BinaryCrossEntropy(Loss):
     def link(self, scores):
         return torch.sigmoid(scores)
 
-    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
+    def fold_in_terms(self, scores, history, target, negatives, n_negatives, n_items):
         # SampledBCELoss averages each row over its 1 + n_negatives columns.
         pool = scores[negatives]
         positive = scores[history]
         expected = F.softplus(-positive) + n_negatives * F.softplus(pool).mean()
-        return (expected / (1 + n_negatives)).sum()
+        return expected / (1 + n_negatives)
 
 
 class BayesianPersonalisedRanking(Loss):
@@ -179,9 +183,9 @@ class BayesianPersonalisedRanking(Loss):
     samples_negatives = True
     paired = True
 
-    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
+    def fold_in_terms(self, scores, history, target, negatives, n_negatives, n_items):
         pool = scores[negatives]
-        return -F.logsigmoid(scores[history].unsqueeze(1) - pool.unsqueeze(0)).mean(1).sum()
+        return -F.logsigmoid(scores[history].unsqueeze(1) - pool.unsqueeze(0)).mean(1)
 
 
 class Softmax(Loss):
@@ -200,8 +204,8 @@ class Softmax(Loss):
         # loss is validated on the quantity it estimates).
         return criterion(catalogue_scores(batch["user"]), batch["item"].long(), y_true)
 
-    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
-        return (torch.logsumexp(scores[:n_items], 0) - scores[history]).sum()
+    def fold_in_terms(self, scores, history, target, negatives, n_negatives, n_items):
+        return torch.logsumexp(scores[:n_items], 0) - scores[history]
 
 
 class SampledSoftmax(Softmax):
@@ -211,13 +215,13 @@ class SampledSoftmax(Softmax):
     full_catalogue = False
     default_weight_decay = 0.01
 
-    def fold_in(self, scores, history, target, negatives, n_negatives, n_items):
+    def fold_in_terms(self, scores, history, target, negatives, n_negatives, n_items):
         # log(e^s + sum_k e^{s_k}), with the sum over the n_negatives draws
         # replaced by n_negatives times its mean.
         pool = scores[negatives]
         positive = scores[history]
         log_negatives = np.log(n_negatives) + torch.logsumexp(pool, 0) - np.log(len(pool))
-        return (torch.logaddexp(positive, log_negatives) - positive).sum()
+        return torch.logaddexp(positive, log_negatives) - positive
 
 
 LOSSES = {

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._docs import fill_doc
 from .._vocabulary import UNKNOWN
+from ._explain import ridge_explanation
 from ._fold_in import ridge_fold_in
 from ._net import RecommenderNet
 from .modules import MatrixFactorizationModule
@@ -109,8 +110,9 @@ class MatrixFactorization(RecommenderNet):
     {{user_ids}}
     store_seen : bool, default=True
         Keep the distinct ``(user, item)`` pairs of the training data in
-        ``seen_``. It grows with the data (8 bytes per distinct pair, more
-        while ``partial_fit`` adds a chunk's pairs). ``False`` keeps only
+        ``seen_``. It grows with the data (8 bytes per distinct pair, 16 for
+        ``"mse"``, which keeps each pair's mean rating for :meth:`explain`;
+        more while ``partial_fit`` adds a chunk's pairs). ``False`` keeps only
         the number of training rows per item, so that what a fit streamed
         with ``partial_fit`` keeps does not grow with the data (see
         :ref:`scaling`); ``seen_`` is then ``None``, and what needs the
@@ -181,6 +183,12 @@ class MatrixFactorization(RecommenderNet):
     user. A ridge regression on 0/1 targets would be closed-form too, but
     its scores would not be on the scale of the trained users' (logits for
     ``"bce"``), which the item biases are relative to.
+
+    :meth:`explain` explains the score of the user folded in from their
+    training history (their mean rating of each item for ``"mse"``), which
+    is a function of the history, unlike the trained user's. For ``"mse"``
+    it is linear in the ratings, and the contributions are exact; for the
+    other losses they are integrated gradients (see :ref:`explanations`).
 
     Examples
     --------
@@ -299,6 +307,12 @@ class MatrixFactorization(RecommenderNet):
             weight_decay=self._weight_decay(),
             device=self.device,
         )
+
+    def _explain_pair(self, user_code, item_code):
+        if not self._loss.ratings:
+            return super()._explain_pair(user_code, item_code)
+        history, ratings = self._training_history(user_code)
+        return ridge_explanation(self, item_code, history, ratings)
 
     def _fallback_ratings(self, user_codes, item_codes):
         mu, user_bias, item_bias = (

@@ -25,6 +25,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -49,6 +50,7 @@ from .._validation import (
 from .._vocabulary import UNKNOWN
 from ._data import InteractionDataset, InteractionIterator, NegativeSampler
 from ._early_stopping import AUTO_MIN_ROWS, ValidationMonitor, holdout
+from ._explain import attribution_explanation
 from ._fold_in import fold_in, negative_pool, top_items_for_state
 from ._losses import LOSSES
 from ._topk import top_items, top_similar
@@ -554,6 +556,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         del users, items, y
         self.seen_ = None
         self._item_rows = None
+        self._ratings = self._positive_pairs = None
         validation = self._validation_rows(dataset) if allow_early_stopping else None
         train = dataset if validation is None else dataset.subset(np.flatnonzero(~validation))
         self._record_seen(train)
@@ -758,8 +761,68 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             rows = np.bincount(items, minlength=self.n_items_)
             self._item_rows = rows if self._item_rows is None else self._item_rows + rows
             return
+        self._record_history(users, items, None if dataset.y is None else dataset.y.numpy())
         new = interaction_matrix(users, items, (self.n_users_, self.n_items_))
         self.seen_ = new if self.seen_ is None else add_interactions(self.seen_, new)
+
+    def _record_history(self, users, items, y):
+        """Keep what ``explain`` needs of the training histories beyond ``seen_`` (not yet updated).
+
+        Ratings: each pair's mean rating over the rows given (``_ratings``,
+        float32; a pair given again by ``partial_fit`` takes its mean in the
+        new rows). Implicit feedback: the positive pairs (``_positive_pairs``)
+        once a row is labelled 0; until then ``seen_`` holds exactly the
+        positives.
+        """
+        shape = (self.n_users_, self.n_items_)
+        if self._loss.ratings:
+            pairs, row = np.unique(users.astype(np.int64) * shape[1] + items, return_inverse=True)
+            mean = np.bincount(row, weights=y) / np.bincount(row)
+            coordinates = (pairs // shape[1], pairs % shape[1])
+            means = sparse.csr_matrix((mean.astype(np.float32), coordinates), shape=shape)
+            if self._ratings is not None:
+                # The new rows' pairs replace their old means. A rating of 0 may
+                # be left without an entry: explain reads the pairs from seen_.
+                given = sparse.csr_matrix((np.ones(len(pairs)), coordinates), shape=shape)
+                means = means + self._ratings - self._ratings.multiply(given)
+            self._ratings = sparse.csr_matrix(means, dtype=np.float32)
+            return
+        positive = None if y is None else y > 0
+        if self._positive_pairs is None:
+            if positive is None or positive.all():
+                return
+            self._positive_pairs = (
+                sparse.csr_matrix(shape, dtype=np.float32) if self.seen_ is None else self.seen_
+            )
+        if positive is not None:
+            users, items = users[positive], items[positive]
+        new = interaction_matrix(users, items, shape)
+        self._positive_pairs = add_interactions(self._positive_pairs, new)
+
+    def _training_history(self, user_code):
+        """The item codes of a user's training history, and their mean ratings (or ``None``)."""
+        if self.seen_ is None:
+            raise ValueError(
+                "explain needs the training histories of the users, which this model did not "
+                "store (store_seen=False). Fit with store_seen=True."
+            )
+        user = self._user_vocabulary.ids[user_code]
+        if user_code >= self.n_users_:
+            raise ValueError(
+                f"User {user!r} is known from user_features alone: it has no training history "
+                "to explain its scores by."
+            )
+        positives = self.seen_ if self._positive_pairs is None else self._positive_pairs
+        history, ratings = np.sort(positives[user_code].indices), None
+        if self._loss.ratings:
+            # Looked up, not read from the entries: a rating of 0 has none.
+            ratings = self._ratings[user_code].toarray().ravel()[history].astype(np.float64)
+        if len(history) == 0:
+            raise ValueError(
+                f"User {user!r} has no positive interaction in the training data: there is no "
+                "history to explain its scores by."
+            )
+        return history.astype(np.int64), ratings
 
     def trim_for_prediction(self):
         """Drop what only training needs, in place, and return the estimator.
@@ -860,6 +923,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._set_training(False)
         vectors = self._unwrapped_module().item_vectors().detach()
         return top_similar(vectors, item_codes, k, budget=self._score_budget, device=self.device)
+
+    # -- explanations ------------------------------------------------------------
+
+    def _explain_pair(self, user_code, item_code):
+        history, ratings = self._training_history(user_code)
+        return attribution_explanation(self, item_code, history, ratings)
 
     # -- fold-in -----------------------------------------------------------------
 

@@ -178,6 +178,12 @@ class NeuralRecommender(RecommenderNet):
     with ``weight_decay=0`` the user is not regularised, and fold-ins of
     short histories are less stable.
 
+    :meth:`explain` explains the score of the user folded in from their
+    training history by integrated gradients (Captum) over the history's
+    example weights and the item's features. Their completeness error is
+    small with a smooth ``activation`` (``"tanh"``, ``"gelu"``) and can be
+    large with ``"relu"`` (see :ref:`explanations`).
+
     Examples
     --------
     >>> from sklearn_rec import NeuralRecommender

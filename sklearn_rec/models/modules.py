@@ -20,7 +20,10 @@ new user: ``new_user()`` returns trainable tensors initialised at the mean
 of the trained users' rows (an average user), ``score_user(state, item=None)``
 scores that user against items (the per-user constant included), and
 ``user_penalty(state)`` is the squared L2 norm that ``penalty`` would charge
-for that user.
+for that user. ``item_tables()`` lists the item tables an item's score reads
+(one row of each), and ``score_state_rows(state, rows)`` scores such a user
+against items given by those rows (one ``(B, dim)`` tensor per table): what
+``explain`` needs to vary an item's representation.
 """
 
 import torch
@@ -225,6 +228,14 @@ class MatrixFactorizationModule(nn.Module):
         p, b_u = state
         return _sq_norm(p) + b_u.pow(2).sum()
 
+    def item_tables(self):
+        return [self.item_factors, self.item_bias]
+
+    def score_state_rows(self, state, rows):
+        p, b_u = state
+        factors, bias = rows
+        return factors @ p + bias.squeeze(-1) + b_u + self.global_bias
+
     def rating_baseline(self):
         """``(mu, b_u, b_i)``: the part of a score that needs only one id."""
         return (
@@ -361,6 +372,16 @@ class NCFModule(nn.Module):
 
     def user_penalty(self, state):
         return sum(_sq_norm(vector) for vector in state)
+
+    def item_tables(self):
+        return [self.item_embedding, self.item_gmf] if self.neumf else [self.item_embedding]
+
+    def score_state_rows(self, state, rows):
+        q = rows[0]
+        hidden = self.mlp(torch.cat([state[0].expand(len(q), -1), q], dim=-1))
+        if self.neumf:
+            hidden = torch.cat([hidden, state[1] * rows[1]], dim=-1)
+        return self.output(hidden).squeeze(-1)
 
     def user_offset(self, user):
         return None

@@ -287,6 +287,38 @@ def test_model_trained_on_a_gpu_is_served_on_the_cpu(model_path, tmp_path, monke
     ]
 
 
+def test_explain(model_path, files, capsys):
+    model = joblib.load(model_path)
+    # The CLI reads ids as text unless --int-ids.
+    user, item = str(files["frame"].uid.iloc[0]), str(files["frame"].iid.iloc[0])
+    expected = model.explain(user, item, n=3)
+    code, out, _ = run(["explain", model_path, user, item, "-n", 3], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(f"Score of item {item} for user {user}: ")
+    assert "(exact; completeness error" in lines[0]
+    assert lines[1].split() == ["kind", "id", "or", "feature", "contribution"]
+    assert [line.split()[0] for line in lines[3:]] == expected.kind.tolist()
+
+    code, out, _ = run(["explain", model_path, user, item, "--format", "json"], capsys)
+    assert code == 0
+    result = json.loads(out)
+    assert result["user"] == user and result["method"] == "exact"
+    assert result["score"] == pytest.approx(expected.attrs["score"])
+    assert len(result["contributions"]) == 5
+    assert result["contributions"][0]["contribution"] == pytest.approx(
+        expected.contribution.iloc[0]
+    )
+
+
+def test_explain_falls_back_only_when_asked(model_path, capsys):
+    code, _, err = run(["explain", model_path, 999, 1], capsys)
+    assert code == 2 and "['999']" in err and "--fallback" in err
+    code, out, _ = run(["explain", model_path, 999, 1, "--fallback"], capsys)
+    assert code == 0
+    assert out.splitlines()[3].split()[0] == "bias"
+
+
 # -- errors ----------------------------------------------------------------------------
 
 
@@ -333,6 +365,8 @@ def error_cases(files, model_path, tmp_path):
             ["evaluate", model_path, tmp_path / "new_item.csv"],
             "new_item.csv: Found 1 unknown item id(s)",
         ),
+        (["explain", model_path, 1, "abc"], "unknown item id(s) not seen during fit: ['abc']"),
+        (["explain", model_path, 1, 1, "-n", "0"], "expected a positive integer"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ]
 
