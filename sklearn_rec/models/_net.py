@@ -550,7 +550,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._fit_vocabulary(users, items)
         dataset = self._encoded_dataset(users, items, y)
         self._y_mean = 0.0 if y is None else float(y.mean())
-        self._y_range = None if y is None else (float(y.min()), float(y.max()))
+        self._y_range = None
+        if y is not None:
+            self._extend_y_range(y)
         # The dataset holds what training needs: free the float64 copy of y
         # (200 MB at 25M rows) before the peak of building seen_.
         del users, items, y
@@ -589,6 +591,13 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             self._record_seen(held_out)
         self._raise_if_interrupted(interrupt, "fit")
         return self
+
+    def _extend_y_range(self, y):
+        """Widen ``_y_range``, the lowest and highest training rating, to cover ``y``."""
+        low, high = float(y.min()), float(y.max())
+        if self._y_range is not None:
+            low, high = min(low, self._y_range[0]), max(high, self._y_range[1])
+        self._y_range = (low, high)
 
     def _epochs_trained(self):
         """Epochs whose training pass completed (an interrupted one has no train_loss)."""
@@ -739,10 +748,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         dataset = self.get_dataset(X, y)
         self._record_seen(dataset)
         if dataset.y is not None and self._loss.ratings:
-            low, high = float(dataset.y.min()), float(dataset.y.max())
-            if self._y_range is not None:
-                low, high = min(low, self._y_range[0]), max(high, self._y_range[1])
-            self._y_range = (low, high)
+            self._extend_y_range(dataset.y)
         with self._seeded(offset=len(self.history_)), _watch_interrupts() as interrupt:
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
         self.n_iter_ = self._epochs_trained()
