@@ -5,7 +5,8 @@ Commands:
 - ``demo``: tune ``MatrixFactorization`` and ``NeuralRecommender`` on
   MovieLens-100K, compare them with a baseline, show one user's films and
   write plots (matplotlib: ``pip install "sklearn-rec[plot]"``);
-- ``fit``: train a model on a CSV or Parquet file of interactions and save it;
+- ``fit``: train a model on a file of interactions (CSV, TSV, Parquet or
+  MovieLens's own formats) and save it;
 - ``recommend``: top-n lists of a saved model for given users, as CSV or JSON;
 - ``evaluate``: ranking (and rating) metrics of a saved model on test
   interactions.
@@ -25,7 +26,13 @@ import torch
 
 from .. import __version__
 from . import _commands
-from ._io import CommandError, one_line
+from ._io import (
+    COMPRESSIONS,
+    HEADERLESS_COLUMNS,
+    TABLE_FORMATS,
+    CommandError,
+    one_line,
+)
 
 __all__ = ["main"]
 
@@ -48,6 +55,43 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _separator(text):
+    r"""A field separator of one or more characters; ``\t`` (as typed) or ``tab`` is a tab."""
+    sep = "\t" if text in ("\\t", "tab") else text
+    if not sep or any(character in sep for character in '\r\n"'):
+        raise argparse.ArgumentTypeError(
+            f"expected a field separator such as , or :: or \\t, got {text!r}"
+        )
+    return sep
+
+
+_HEADERLESS = ", ".join(suffix for suffix, layout in TABLE_FORMATS.items() if not layout.header)
+# What an interactions file may be, for the help.
+_TABLE_FILES = (
+    f"{', '.join(TABLE_FORMATS)} (.data, .base and .test: MovieLens 100K's u.data and its "
+    f"splits; .dat: MovieLens 1M and 10M's ratings.dat); the text ones may be compressed "
+    f"({', '.join(COMPRESSIONS)})"
+)
+
+
+def _add_table_options(parser, what):
+    """--sep and --header/--no-header, the layout of the table file ``what``."""
+    parser.add_argument(
+        "--sep",
+        type=_separator,
+        metavar="SEP",
+        help=f"field separator of {what}, such as ',' or '::' or '\\t' (a tab); default: from "
+        "the extension. With --sep, a file of another extension is read as delimited text",
+    )
+    parser.add_argument(
+        "--header",
+        action=argparse.BooleanOptionalAction,
+        help=f"whether the first row of {what} names its columns (default: yes, except for "
+        f"{_HEADERLESS} files). Without a header the columns are "
+        f"{', '.join(HEADERLESS_COLUMNS)}, then col4, col5, ...",
+    )
 
 
 def _build_parser():
@@ -110,12 +154,13 @@ def _add_fit(commands, training):
         "fit",
         parents=[training],
         help="train a model on an interactions file and save it",
-        description="Train a model on a CSV, TSV or Parquet file of interactions (one per "
-        "row, with a header) and save it with joblib. Without --rating-col every row is a "
-        "positive (implicit feedback).",
+        description="Train a model on a file of interactions, one per row (CSV, TSV, "
+        "Parquet, or MovieLens's u.data or ratings.dat) and save it with joblib. Without "
+        "--rating-col every row is a positive (implicit feedback).",
         epilog="--verbose also prints skorch's table of losses per epoch.",
     )
-    fit.add_argument("data", help="interactions file: .csv, .tsv, .parquet or .pq")
+    fit.add_argument("data", help=f"interactions file: {_TABLE_FILES}")
+    _add_table_options(fit, "the interactions file")
     fit.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="model file to write (.joblib)"
     )
@@ -182,12 +227,13 @@ def _add_recommend(commands, common):
     recommend.add_argument(
         "--users-file",
         metavar="FILE",
-        help="more user ids: a .txt file with one per line, or a .csv/.tsv/.parquet file "
-        "with a user column",
+        help="more user ids: a .txt file with one per line, or a table file (.csv, .tsv, "
+        ".parquet, ... as for fit) with a user column",
     )
     recommend.add_argument(
         "--user-col", metavar="COL", help="user column of --users-file (default: the model's)"
     )
+    _add_table_options(recommend, "--users-file")
     recommend.add_argument(
         "-n", type=_positive_int, default=10, metavar="N", help="list length (default: 10)"
     )
@@ -222,7 +268,8 @@ def _add_evaluate(commands, common):
         "on ratings (loss mse) given --rating-col.",
     )
     evaluate.add_argument("model", help="model file written by fit")
-    evaluate.add_argument("data", help="test interactions: .csv, .tsv, .parquet or .pq")
+    evaluate.add_argument("data", help=f"test interactions: {_TABLE_FILES}")
+    _add_table_options(evaluate, "the test file")
     evaluate.add_argument("--user-col", metavar="COL", help="user id column (default: the model's)")
     evaluate.add_argument("--item-col", metavar="COL", help="item id column (default: the model's)")
     evaluate.add_argument("--rating-col", metavar="COL", help="rating column (default: none)")

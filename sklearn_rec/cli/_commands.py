@@ -27,6 +27,7 @@ from ._io import (
     CommandError,
     check_columns,
     check_output_is_not_an_input,
+    given_table_options,
     integer_ids,
     list_format,
     load_model,
@@ -111,7 +112,7 @@ def fit(args):
     if args.rating_col:
         columns["--rating-col"] = args.rating_col
     model = _build_model(args)
-    frame = read_table(args.data, text_columns=[args.user_col, args.item_col])
+    frame = read_table(args.data, [args.user_col, args.item_col], sep=args.sep, header=args.header)
     check_columns(frame, args.data, columns)
     X = frame[[args.user_col, args.item_col]]
     if args.int_ids:
@@ -213,11 +214,14 @@ def recommend(args):
         args.output, {"model file": args.model, "users file": args.users_file}
     )
     output_format = list_format(args.format, args.output)  # before the work, not after
+    given = given_table_options(args.sep, args.header)
+    if given and not args.users_file:
+        raise CommandError(f"{given} to --users-file, which is not given.")
     model = load_model(args.model)
     user_col = args.user_col or _model_columns(model)[0]
     ids = list(args.users)
     if args.users_file:
-        ids += read_user_file(args.users_file, user_col)
+        ids += read_user_file(args.users_file, user_col, sep=args.sep, header=args.header)
     if not ids:
         raise CommandError("no users given: list user ids after the model, or pass --users-file.")
     users = pd.unique(_cast_ids(ids, model.users_, "user", None))
@@ -247,7 +251,7 @@ def evaluate(args):
     columns = {"--user-col": user_col, "--item-col": item_col}
     if args.rating_col:
         columns["--rating-col"] = args.rating_col
-    frame = read_table(args.data, text_columns=[user_col, item_col])
+    frame = read_table(args.data, [user_col, item_col], sep=args.sep, header=args.header)
     check_columns(frame, args.data, columns)
     users = _cast_ids(frame[user_col], model.users_, "user", args.data)
     items = _cast_ids(frame[item_col], model.items_, "item", args.data)
