@@ -7,7 +7,8 @@ Commands:
   write plots (matplotlib: ``pip install "sklearn-rec[plot]"``);
 - ``fit``: train a model on a file of interactions (CSV, TSV, Parquet or
   MovieLens's own formats) and save it;
-- ``recommend``: top-n lists of a saved model for given users, as CSV or JSON;
+- ``recommend``: top-n lists of a saved model for given users, as CSV, TSV,
+  JSON or Parquet;
 - ``evaluate``: ranking (and rating) metrics of a saved model on test
   interactions.
 - ``explain``: the contributions to a saved model's score of a user and an
@@ -29,6 +30,7 @@ from . import _commands
 from ._io import (
     COMPRESSIONS,
     HEADERLESS_COLUMNS,
+    LIST_FORMATS,
     TABLE_FORMATS,
     CommandError,
     one_line,
@@ -239,9 +241,8 @@ def _add_recommend(commands, common):
     )
     recommend.add_argument(
         "--format",
-        choices=["csv", "json", "parquet"],
-        help="default: from the extension of --output (.csv, .json, .parquet or .pq), csv "
-        "on stdout",
+        choices=sorted(set(LIST_FORMATS.values())),
+        help=f"default: from the extension of --output ({', '.join(LIST_FORMATS)}), csv on stdout",
     )
     recommend.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
     recommend.add_argument(

@@ -13,6 +13,7 @@ import re
 import sys
 import warnings
 import zipfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import NamedTuple
 
@@ -348,6 +349,33 @@ def check_output_is_not_an_input(output, inputs):
             )
 
 
+def write_tables(tables):
+    """Write each ``(frame, path, layout)`` of ``tables``: every file whole, or none of them.
+
+    Each frame goes to a temporary file beside its path, without its index,
+    and the temporary files are renamed into place once all are written.
+    """
+    path = None
+    try:
+        with ExitStack() as stack:
+            for frame, path, layout in tables:
+                temporary = stack.enter_context(replace_atomically(path))
+                if layout.is_parquet:
+                    frame.to_parquet(temporary, index=False)
+                else:
+                    # Told, not inferred: the temporary file's name ends in .tmp.
+                    compression = layout.compression
+                    if compression == "zip":  # the file in the archive is named after the path
+                        compression = {"method": "zip", "archive_name": Path(path).stem}
+                    frame.to_csv(temporary, sep=layout.sep, index=False, compression=compression)
+    except ImportError as exc:
+        raise CommandError(
+            f"{path}: writing Parquet needs pyarrow or fastparquet (pip install pyarrow)."
+        ) from exc
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot write the file: {exc.strerror or exc}.") from exc
+
+
 def write_text(text, output):
     """Write ``text`` to the file ``output`` (whole or not at all), or to stdout when it is None."""
     if output is None:
@@ -361,7 +389,13 @@ def write_text(text, output):
 
 
 # Output formats of the lists, by file extension.
-LIST_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+LIST_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 def list_format(requested, output):
@@ -387,11 +421,11 @@ def list_format(requested, output):
 def write_lists(users, items, scores, output_format, output, fallback=None):
     """Write recommendation lists to ``output`` (stdout when None), whole or not at all.
 
-    CSV and Parquet have one ``user, rank, item, score`` row per recommended
-    item; JSON one object per user. The ``-inf`` that pads the rows of users
-    with fewer eligible items than ``n`` is left out: those are no items.
-    ``fallback`` (one bool per user, or None) adds a ``fallback`` column (a
-    key in JSON), true where the list is the popularity fallback's.
+    CSV, TSV and Parquet have one ``user, rank, item, score`` row per
+    recommended item; JSON one object per user. The ``-inf`` that pads the
+    rows of users with fewer eligible items than ``n`` is left out: those are
+    no items. ``fallback`` (one bool per user, or None) adds a ``fallback``
+    column (a key in JSON), true where the list is the popularity fallback's.
     """
     keep = np.isfinite(scores)
     if output_format == "json":
@@ -411,18 +445,10 @@ def write_lists(users, items, scores, output_format, output, fallback=None):
     )
     if fallback is not None:
         frame["fallback"] = fallback[rows]
-    if output_format == "csv":
-        write_text(frame.to_csv(index=False), output)
-        return
-    try:
-        with replace_atomically(output) as temporary:
-            frame.to_parquet(temporary, index=False)
-    except ImportError as exc:
-        raise CommandError(
-            f"{output}: writing Parquet needs pyarrow or fastparquet (pip install pyarrow)."
-        ) from exc
-    except OSError as exc:
-        raise CommandError(f"{output}: cannot write the file: {exc.strerror or exc}.") from exc
+    if output_format == "parquet":
+        write_tables([(frame, output, PARQUET)])
+    else:
+        write_text(frame.to_csv(sep=TABLE_FORMATS[f".{output_format}"].sep, index=False), output)
 
 
 def print_table(header, rows):

@@ -1,4 +1,5 @@
-"""Files of the command line: MovieLens's formats, compression, --sep and --header.
+"""Files of the command line: MovieLens's formats, compression, --sep and --header, the
+formats written.
 
 The files are tiny synthetic ones in MovieLens's layouts, written by the tests.
 """
@@ -195,6 +196,19 @@ def test_fit_recommend_evaluate_on_movielens_files(tmp_path, capsys):
 
 def json_value(out, key):
     return pd.read_json(io.StringIO(out), typ="series")[key]
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def test_lists_are_written_as_tsv(model_file, tmp_path, capsys):
+    argv = ["recommend", model_file, "007", "-n", 2, "--include-seen"]
+    code, out, _ = run([*argv, "--format", "tsv"], capsys)
+    assert code == 0
+    assert out.splitlines()[0] == "user\trank\titem\tscore"
+    assert run([*argv, "-o", tmp_path / "lists.tsv"], capsys)[0] == 0
+    lists = pd.read_csv(tmp_path / "lists.tsv", sep="\t", dtype={"user": str})
+    assert lists["user"].tolist() == ["007", "007"]
 
 
 # -- errors --------------------------------------------------------------------------------
