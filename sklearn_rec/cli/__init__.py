@@ -10,7 +10,9 @@ Commands:
 - ``recommend``: top-n lists of a saved model for given users, as CSV, TSV,
   JSON or Parquet;
 - ``evaluate``: ranking (and rating) metrics of a saved model on test
-  interactions.
+  interactions;
+- ``split``: split a file of interactions into training and test files, by a
+  per-user random holdout or each user's latest interactions;
 - ``explain``: the contributions to a saved model's score of a user and an
   item (the user's history items, biases, item features).
 
@@ -56,6 +58,22 @@ def _positive_int(text):
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _test_size(text):
+    """A fraction in (0, 1), such as 0.2, or a count >= 1, such as 3."""
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            value = 0.0
+    if (isinstance(value, int) and value < 1) or (isinstance(value, float) and not 0 < value < 1):
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction between 0 and 1 or a count of at least 1, got {text!r}"
+        )
     return value
 
 
@@ -113,7 +131,7 @@ def _build_parser():
     parser = _Parser(
         prog="sklearn-rec",
         description="Recommender estimators for scikit-learn: demo, fit, recommend, evaluate, "
-        "explain.",
+        "split, explain.",
         epilog="Model files are pickles: load only files you trust.",
     )
     parser.add_argument("--version", action="version", version=f"sklearn-rec {__version__}")
@@ -122,6 +140,7 @@ def _build_parser():
     _add_fit(commands, training)
     _add_recommend(commands, common)
     _add_evaluate(commands, common)
+    _add_split(commands, common)
     _add_explain(commands, common)
     return parser
 
@@ -290,6 +309,69 @@ def _add_evaluate(commands, common):
         help="score unknown users and items with the model's fallback instead of failing",
     )
     evaluate.set_defaults(handler=_commands.evaluate)
+
+
+def _add_split(commands, common):
+    split = commands.add_parser(
+        "split",
+        parents=[common],
+        help="split interactions into a training and a test file",
+        description="Split a file of interactions into a training and a test file for fit "
+        "and evaluate, every column kept: by a random holdout of each user's interactions "
+        "(--method holdout), or each user's latest ones by --time-col (--method last). Either "
+        "way a user with a single interaction (or with no more than --test-size, for last) "
+        "stays in training, and a test interaction whose item would be missing from training "
+        "moves back there, so that the model knows every test user and item. The format of "
+        "each output follows its extension.",
+    )
+    split.add_argument("data", help=f"interactions file: {_TABLE_FILES}")
+    _add_table_options(split, "the interactions file")
+    split.add_argument(
+        "-o",
+        "--train-output",
+        dest="output",
+        required=True,
+        metavar="FILE",
+        help="training file to write: .csv, .tsv (either may be compressed: .csv.gz, ...), "
+        ".parquet or .pq",
+    )
+    split.add_argument(
+        "--test-output", required=True, metavar="FILE", help="test file to write, as -o"
+    )
+    split.add_argument(
+        "--method",
+        choices=["holdout", "last"],
+        default="holdout",
+        help="holdout: a random part of each user's interactions (UserHoldoutSplit); last: "
+        "each user's latest ones (LeaveLastOutSplit) (default: %(default)s)",
+    )
+    split.add_argument(
+        "--test-size",
+        type=_test_size,
+        metavar="SIZE",
+        help="the share (such as 0.2) or the count of each user's interactions to hold out "
+        "(default: 0.2 for holdout, 1 for last, which takes counts only)",
+    )
+    split.add_argument(
+        "--random-state",
+        type=int,
+        metavar="SEED",
+        help="seed of the holdout, for a reproducible split",
+    )
+    split.add_argument(
+        "--user-col", default="user", metavar="COL", help="user id column (default: %(default)s)"
+    )
+    split.add_argument(
+        "--item-col", default="item", metavar="COL", help="item id column (default: %(default)s)"
+    )
+    split.add_argument(
+        "--time-col",
+        default="timestamp",
+        metavar="COL",
+        help="time column of --method last: numbers or dates (default: %(default)s)",
+    )
+    split.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    split.set_defaults(handler=_commands.split)
 
 
 def _add_explain(commands, common):

@@ -1,5 +1,5 @@
 """The commands of the command line, one function each: ``demo``, ``fit``, ``recommend``,
-``evaluate``, ``explain``.
+``evaluate``, ``split``, ``explain``.
 
 Each takes the parsed arguments and returns the exit code; a problem with
 what the user asked for raises a :class:`~._io.CommandError` (or the
@@ -21,22 +21,27 @@ from skorch.callbacks import ProgressBar
 
 from .. import MatrixFactorization, NeuralRecommender
 from ..metrics import make_ranking_scorer
-from ..model_selection import UserHoldoutSplit
+from ..model_selection import LeaveLastOutSplit, UserHoldoutSplit
 from . import _demo
 from ._io import (
     CommandError,
     check_columns,
+    check_output_folder,
     check_output_is_not_an_input,
     given_table_options,
     integer_ids,
     list_format,
     load_model,
     one_line,
+    output_table_format,
     print_table,
     read_table,
     read_user_file,
+    same_file,
     save_model,
+    table_format,
     write_lists,
+    write_tables,
 )
 
 MODELS = {"mf": MatrixFactorization, "neural": NeuralRecommender}
@@ -104,9 +109,7 @@ def demo(args):
 
 def fit(args):
     """Train on an interactions file and save the model; see ``sklearn-rec fit --help``."""
-    folder = Path(args.output).parent
-    if not folder.is_dir():  # before training, not after
-        raise CommandError(f"{args.output}: the folder {folder} does not exist.")
+    check_output_folder(args.output)
     check_output_is_not_an_input(args.output, {"interactions file": args.data})
     columns = {"--user-col": args.user_col, "--item-col": args.item_col}
     if args.rating_col:
@@ -272,6 +275,80 @@ def evaluate(args):
         print(f"{len(X):,} test interactions of {n_users:,} users")
         print_table(["metric", "value"], list(metrics.items()))
     return 0
+
+
+# -- split ---------------------------------------------------------------------------
+
+
+def split(args):
+    """Split interactions into training and test files; see ``sklearn-rec split --help``."""
+    outputs = [args.output, args.test_output]
+    for output in outputs:  # before the work, not after
+        check_output_folder(output)
+        check_output_is_not_an_input(output, {"interactions file": args.data})
+    if same_file(args.output, args.test_output):
+        raise CommandError(
+            f"{args.test_output}: --test-output is also the training file (-o); the two parts "
+            "need two files."
+        )
+    layouts = [output_table_format(output) for output in outputs]
+    splitter = _splitter(args)
+    columns = {"--user-col": args.user_col, "--item-col": args.item_col}
+    if args.method == "last":
+        columns["--time-col: --method last needs the time of each interaction"] = args.time_col
+    # Ids stay as written (007 is not 7); Parquet keeps its types.
+    is_parquet = table_format(args.data, args.sep, args.header).is_parquet
+    ids = [] if is_parquet else [args.user_col, args.item_col]
+    frame = read_table(args.data, ids, sep=args.sep, header=args.header)
+    check_columns(frame, args.data, columns)
+    X = frame[[args.user_col, args.item_col]]
+    if args.method == "last":
+        X = X.assign(**{args.time_col: _times(frame[args.time_col], args.time_col, args.data)})
+    try:
+        train, test = next(splitter.split(X))
+    except (TypeError, ValueError) as exc:  # such as a missing id or time
+        raise CommandError(f"{args.data}: {one_line(exc)}") from exc
+    parts = [frame.iloc[train], frame.iloc[test]]
+    write_tables(list(zip(parts, outputs, layouts, strict=True)))
+    if not args.quiet:
+        summary = ", ".join(
+            f"{len(part):,} {name} interactions of {part[args.user_col].nunique():,} users to "
+            f"{output}"
+            for name, part, output in zip(["training", "test"], parts, outputs, strict=True)
+        )
+        print(f"Split {args.data}: {summary}.", file=sys.stderr)
+    return 0
+
+
+def _splitter(args):
+    """The splitter of ``--method``, with ``--test-size`` (a fraction or a count)."""
+    if args.method == "holdout":
+        test_size = 0.2 if args.test_size is None else args.test_size
+        return UserHoldoutSplit(test_size=test_size, random_state=args.random_state)
+    test_size = 1 if args.test_size is None else args.test_size
+    if not isinstance(test_size, int):
+        raise CommandError(
+            f"--test-size {test_size}: --method last holds out each user's latest interactions, "
+            "so it takes a count of them (an integer, such as 1), not a fraction."
+        )
+    return LeaveLastOutSplit(n_test=test_size, time_column=args.time_col)
+
+
+def _times(values, column, source):
+    """The time column as numbers or datetimes; text is read as dates (ISO 8601 and others)."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    times = pd.to_datetime(values, errors="coerce", format="mixed")
+    bad = times.isna() & values.notna()
+    if bad.any():
+        raise CommandError(
+            f"{source}: the time column {column!r} holds {values[bad].iloc[0]!r}, which is "
+            "neither a number nor a date."
+        )
+    return times
+
+
+# -- explain -------------------------------------------------------------------------
 
 
 def explain(args):

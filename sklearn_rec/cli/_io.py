@@ -335,18 +335,45 @@ def check_output_is_not_an_input(output, inputs):
     """
     if output is None:
         return
-    output = Path(output)
     for description, path in inputs.items():
-        if path is None:
-            continue
-        path = Path(path)
-        if output.resolve() == path.resolve() or (
-            output.exists() and path.exists() and output.samefile(path)
-        ):
+        if path is not None and same_file(output, path):
             raise CommandError(
                 f"{output}: the output file is the {description} ({path}); writing it would "
                 "replace that input. Choose another output file."
             )
+
+
+def same_file(first, second):
+    """Whether the paths ``first`` and ``second`` name one file (through links too)."""
+    first, second = Path(first), Path(second)
+    return first.resolve() == second.resolve() or (
+        first.exists() and second.exists() and first.samefile(second)
+    )
+
+
+def check_output_folder(output):
+    """Raise unless the folder of the file ``output`` exists: before the work, not after."""
+    folder = Path(output).parent
+    if not folder.is_dir():
+        raise CommandError(f"{output}: the folder {folder} does not exist.")
+
+
+def output_table_format(path):
+    """The :class:`TableFormat` of the table file ``path`` to write, from its extension.
+
+    CSV and TSV files get a header row, and may be compressed; Parquet is
+    written by pandas (pyarrow or fastparquet).
+    """
+    suffix, compressed = _extensions(path)
+    layout = TABLE_FORMATS.get(suffix)
+    if layout is None or not layout.header or (layout.is_parquet and compressed):
+        written = [suffix for suffix, layout in TABLE_FORMATS.items() if layout.header]
+        raise CommandError(
+            f"{path}: cannot write a table of extension {_shown(suffix, compressed)}; use one "
+            f"of {', '.join(written)} (.csv and .tsv may be compressed: "
+            f"{', '.join(COMPRESSIONS)})."
+        )
+    return layout._replace(compression=COMPRESSIONS.get(compressed))
 
 
 def write_tables(tables):

@@ -1,5 +1,5 @@
 """Files of the command line: MovieLens's formats, compression, --sep and --header, the
-formats written.
+formats written, and the split command.
 
 The files are tiny synthetic ones in MovieLens's layouts, written by the tests.
 """
@@ -17,7 +17,7 @@ import pytest
 
 from sklearn_rec.cli import _io, main
 from sklearn_rec.datasets import make_interactions
-from sklearn_rec.model_selection import UserHoldoutSplit
+from sklearn_rec.model_selection import LeaveLastOutSplit, UserHoldoutSplit
 
 TRAIN = ["--epochs", "2", "--random-state", "0", "--threads", "1", "--quiet"]
 COLUMNS = ["user", "item", "rating", "timestamp"]
@@ -211,11 +211,116 @@ def test_lists_are_written_as_tsv(model_file, tmp_path, capsys):
     assert lists["user"].tolist() == ["007", "007"]
 
 
+# -- split ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ratings_data(tmp_path):
+    """A u.data file of ``interactions()``."""
+    return write(interactions(), tmp_path / "u.data", "\t", header=False)
+
+
+def read_back(path):
+    """A table written by split, ids as text."""
+    if path.suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    sep = "\t" if ".tsv" in path.suffixes else ","
+    return pd.read_csv(path, sep=sep, dtype={"user": str, "item": str})
+
+
+def test_split_holds_out_part_of_each_users_interactions(ratings_data, tmp_path, capsys):
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    argv = ["split", ratings_data, "--test-size", 0.25, "--random-state", 3]
+    code, out, err = run([*argv, "-o", train, "--test-output", test], capsys)
+    assert code == 0 and out == ""
+    frame = interactions()
+    expected_train, expected_test = next(
+        UserHoldoutSplit(test_size=0.25, random_state=3).split(frame)
+    )
+    # Every column kept, ids as written, the rows in their order.
+    pd.testing.assert_frame_equal(
+        read_back(train), frame.iloc[expected_train].reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(read_back(test), frame.iloc[expected_test].reset_index(drop=True))
+    n_users = frame["user"].nunique()
+    assert err == (
+        f"Split {ratings_data}: {len(expected_train)} training interactions of {n_users} users to "
+        f"{train}, {len(expected_test)} test interactions of "
+        f"{frame.iloc[expected_test]['user'].nunique()} users to {test}.\n"
+    )
+
+    # The same seed gives the same files; another seed others.
+    first = train.read_bytes(), test.read_bytes()
+    assert run([*argv, "-o", train, "--test-output", test, "-q"], capsys) == (0, "", "")
+    assert (train.read_bytes(), test.read_bytes()) == first
+    argv[-1] = 4
+    assert run([*argv, "-o", train, "--test-output", test, "-q"], capsys)[0] == 0
+    assert train.read_bytes() != first[0]
+
+
+def test_split_holds_out_the_latest_interactions(tmp_path, capsys):
+    frame = interactions().rename(columns={"user": "uid", "timestamp": "when"})
+    # Dates as text are times too.
+    frame["when"] = pd.to_datetime(frame["when"], unit="s").dt.strftime("%Y-%m-%d %H:%M:%S")
+    write(frame, tmp_path / "ratings.csv", ",", header=True)
+    train, test = tmp_path / "train.tsv", tmp_path / "test.parquet"
+    argv = ["split", tmp_path / "ratings.csv", "--method", "last", "--test-size", 2, "-q"]
+    argv += ["--user-col", "uid", "--time-col", "when", "-o", train, "--test-output", test]
+    code, out, err = run(argv, capsys)
+    assert (code, out, err) == (0, "", "")
+    X = frame[["uid", "item"]].assign(when=pd.to_datetime(frame["when"]))
+    expected_train, expected_test = next(LeaveLastOutSplit(n_test=2, time_column="when").split(X))
+    read = pd.read_csv(train, sep="\t", dtype={"uid": str, "item": str})
+    pd.testing.assert_frame_equal(read, frame.iloc[expected_train].reset_index(drop=True))
+    held_out = pd.read_parquet(test)
+    assert held_out[["uid", "item"]].values.tolist() == (
+        frame.iloc[expected_test][["uid", "item"]].values.tolist()
+    )
+    assert held_out.groupby("uid").size().max() == 2
+
+
+@pytest.mark.parametrize(
+    "names", [("train.csv.gz", "test.tsv.bz2"), ("train.pq", "test.csv.xz"), ("a.csv.zip", "b.tsv")]
+)
+def test_split_writes_the_format_of_each_extension(ratings_data, tmp_path, capsys, names):
+    train, test = (tmp_path / name for name in names)
+    argv = ["split", ratings_data, "--random-state", 0, "-o", train, "--test-output", test]
+    assert run(argv, capsys)[0] == 0
+    parts = pd.concat([read_back(train), read_back(test)])
+    assert parts.columns.tolist() == COLUMNS
+    assert sorted(parts.astype({"user": str, "item": str}).values.tolist()) == sorted(
+        interactions().values.tolist()
+    )
+    if names[0].endswith(".zip"):
+        assert zipfile.ZipFile(train).namelist() == ["a.csv"]
+    # Parquet keeps the types of a Parquet input.
+    frame = interactions().assign(user=lambda f: f["user"].astype(np.int64))
+    frame.to_parquet(tmp_path / "in.parquet")
+    argv = ["split", tmp_path / "in.parquet", "-o", tmp_path / "out.parquet", "--test-output"]
+    assert run([*argv, tmp_path / "t.parquet", "-q"], capsys)[0] == 0
+    assert pd.read_parquet(tmp_path / "out.parquet")["user"].dtype == np.int64
+
+
+def test_split_writes_both_files_or_neither(ratings_data, tmp_path, monkeypatch, capsys):
+    def no_parquet(*args, **kwargs):
+        raise ImportError("no pyarrow")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_parquet)
+    train, test = tmp_path / "train.csv", tmp_path / "test.parquet"
+    code, _, err = run(["split", ratings_data, "-o", train, "--test-output", test], capsys)
+    assert code == 2
+    assert err == (
+        f"sklearn-rec split: error: {test}: writing Parquet needs pyarrow or fastparquet "
+        "(pip install pyarrow).\n"
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["u.data"]
+
+
 # -- errors --------------------------------------------------------------------------------
 
 
 def error_cases(tmp_path, model_file):
-    """(argv, the one-line message or a fragment of it) for each error of the files."""
+    """(argv, the one-line message or a fragment of it) for each error of files and split."""
     frame = interactions()
     data = write(frame, tmp_path / "u.data", "\t", header=False)
     csv = write(frame, tmp_path / "ratings.csv", ",", header=True)
@@ -226,7 +331,12 @@ def error_cases(tmp_path, model_file):
     (tmp_path / "bad.csv.gz").write_bytes(b"not gzip")
     (tmp_path / "two.csv.zip").write_bytes(_zip({"a.csv": b"user,item\n1,2\n", "b.csv": b""}))
     (tmp_path / "two.dat.zip").write_bytes(_zip({"a.dat": b"1::2\n", "b.dat": b""}))
+    write(frame.drop(columns="timestamp"), tmp_path / "no_time.dat", "::", header=False)
+    write(frame.assign(timestamp="soon"), tmp_path / "text_time.csv", ",", header=True)
+    write(frame.assign(user=""), tmp_path / "no_user.csv", ",", header=True)
     model = tmp_path / "m.joblib"
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    split = ["split", data, "-o", train, "--test-output", test]
     formats = ".csv, .tsv, .data, .base, .test, .dat, .parquet, .pq"
     first_row = ", ".join(repr(str(value)) for value in frame.iloc[0])
     return [
@@ -271,6 +381,40 @@ def error_cases(tmp_path, model_file):
             ["recommend", model_file, "--users-file", tmp_path / "users.txt", "--sep", ","],
             "users.txt: a .txt file holds one user id per line; --sep applies to tables",
         ),
+        # split
+        (
+            [*split[:3], tmp_path / "train.xlsx", *split[4:]],
+            f"{tmp_path / 'train.xlsx'}: cannot write a table of extension '.xlsx'; use one of "
+            ".csv, .tsv, .parquet, .pq (.csv and .tsv may be compressed: .gz, .bz2, .xz, .zip).",
+        ),
+        ([*split[:3], tmp_path / "train.data", *split[4:]], "extension '.data'; use one of"),
+        ([*split[:5], tmp_path / "t.parquet.gz"], "extension '.parquet.gz'; use one of"),
+        ([*split[:3], data, *split[4:]], "the output file is the interactions file"),
+        ([*split[:5], tmp_path / "." / "train.csv"], "--test-output is also the training file"),
+        ([*split[:3], tmp_path / "no" / "train.csv", *split[4:]], "the folder"),
+        ([*split, "--test-size", "0"], "argument --test-size: expected a fraction between 0 and"),
+        ([*split, "--test-size", "1.5"], "expected a fraction between 0 and 1 or a count"),
+        ([*split, "--method", "latest"], "argument --method: invalid choice: 'latest'"),
+        (
+            [*split, "--method", "last", "--test-size", "0.2"],
+            "--test-size 0.2: --method last holds out each user's latest interactions, so it "
+            "takes a count of them (an integer, such as 1), not a fraction.",
+        ),
+        (
+            ["split", tmp_path / "no_time.dat", *split[2:], "--method", "last"],
+            f"{tmp_path / 'no_time.dat'}: no column 'timestamp' (--time-col: --method last needs "
+            "the time of each interaction); the columns are 'user', 'item', 'rating'.",
+        ),
+        (
+            ["split", tmp_path / "text_time.csv", *split[2:], "--method", "last"],
+            "text_time.csv: the time column 'timestamp' holds 'soon', which is neither a number "
+            "nor a date.",
+        ),
+        (
+            ["split", tmp_path / "no_user.csv", *split[2:]],
+            "no_user.csv: The user ids contain NaN or None",
+        ),
+        (["split", csv, *split[2:], "--item-col", "movie"], "no column 'movie' (--item-col)"),
     ]
 
 
@@ -281,3 +425,4 @@ def test_errors_are_one_line_with_exit_code_2(tmp_path, model_file, capsys):
         assert out == "", argv
         assert err.count("\n") == 1 and err.startswith("sklearn-rec"), err
         assert message in err, (message, err)
+        assert not (tmp_path / "train.csv").exists() and not (tmp_path / "test.csv").exists()
