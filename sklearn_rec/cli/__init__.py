@@ -285,7 +285,8 @@ def _add_evaluate(commands, common):
         description="NDCG, recall and hit rate at k of a saved model over the users of a "
         "test file (each row a relevant item; with --rating-col, rows rated 0 or less are "
         "not), the items seen in training left out; RMSE and MAE too for a model trained "
-        "on ratings (loss mse) given --rating-col.",
+        "on ratings (loss mse) given --rating-col. A note on stderr says when half or more of "
+        "the test interactions are in the training data, where they cannot count.",
     )
     evaluate.add_argument("model", help="model file written by fit")
     evaluate.add_argument("data", help=f"test interactions: {_TABLE_FILES}")

@@ -274,7 +274,32 @@ def evaluate(args):
     else:
         print(f"{len(X):,} test interactions of {n_users:,} users")
         print_table(["metric", "value"], list(metrics.items()))
+    n_seen = _n_seen_in_training(model, users, items)
+    if n_seen >= len(X) / 2:
+        share = "all" if n_seen == len(X) else f"{n_seen:,} of the"
+        print(
+            f"note: {share} {len(X):,} test interactions are in the model's training data, "
+            "whose items are left out of the rankings; evaluate on held-out interactions "
+            "(sklearn-rec split).",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _n_seen_in_training(model, users, items):
+    """How many of the ``(user, item)`` pairs are in the model's training data (``seen_``).
+
+    The ranking metrics leave those items out of the lists, so such a test
+    pair can never count. (They need ``seen_``: a model fitted with
+    ``store_seen=False`` fails before.)
+    """
+    seen = model.seen_
+    user_codes = model._user_vocabulary.encode(users)
+    item_codes = model._item_vocabulary.encode(items)
+    # Unknown ids (-1, with --fallback) and ids known from features alone are in no pair.
+    known = (user_codes >= 0) & (user_codes < seen.shape[0])
+    known &= (item_codes >= 0) & (item_codes < seen.shape[1])
+    return int(np.count_nonzero(seen[user_codes[known], item_codes[known]]))
 
 
 # -- split ---------------------------------------------------------------------------

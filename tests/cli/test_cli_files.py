@@ -316,6 +316,34 @@ def test_split_writes_both_files_or_neither(ratings_data, tmp_path, monkeypatch,
     assert sorted(path.name for path in tmp_path.iterdir()) == ["u.data"]
 
 
+# -- evaluate: test interactions seen in training --------------------------------------------
+
+
+def test_evaluate_notes_test_interactions_seen_in_training(model_file, tmp_path, capsys):
+    seen = interactions()  # the training data of model_file
+    write(seen, tmp_path / "seen.csv", ",", header=True)
+    code, out, err = run(["evaluate", model_file, tmp_path / "seen.csv"], capsys)
+    assert code == 0 and "NDCG@10    0.000" in out
+    assert err == (
+        f"note: all {len(seen)} test interactions are in the model's training data, whose "
+        "items are left out of the rankings; evaluate on held-out interactions (sklearn-rec "
+        "split).\n"
+    )
+    # Most of them: still a note, with the count.
+    users, items = seen["user"].unique(), seen["item"].unique()
+    pairs = set(zip(seen["user"], seen["item"], strict=True))
+    unseen = [(u, i) for u in users for i in items if (u, i) not in pairs][:100]
+    mixed = pd.concat([seen, pd.DataFrame(unseen, columns=["user", "item"])])
+    write(mixed[["user", "item"]], tmp_path / "mixed.csv", ",", header=True)
+    code, _, err = run(["evaluate", model_file, tmp_path / "mixed.csv"], capsys)
+    assert code == 0
+    assert err.startswith(f"note: {len(seen)} of the {len(mixed)} test interactions are in")
+    # Held-out interactions: no note.
+    write(pd.DataFrame(unseen, columns=["user", "item"]), tmp_path / "new.csv", ",", True)
+    code, out, err = run(["evaluate", model_file, tmp_path / "new.csv"], capsys)
+    assert code == 0 and err == ""
+
+
 # -- errors --------------------------------------------------------------------------------
 
 
