@@ -5,10 +5,14 @@ Commands:
 - ``demo``: tune ``MatrixFactorization`` and ``NeuralRecommender`` on
   MovieLens-100K, compare them with a baseline, show one user's films and
   write plots (matplotlib: ``pip install "sklearn-rec[plot]"``);
-- ``fit``: train a model on a CSV or Parquet file of interactions and save it;
-- ``recommend``: top-n lists of a saved model for given users, as CSV or JSON;
+- ``fit``: train a model on a file of interactions (CSV, TSV, Parquet or
+  MovieLens's own formats) and save it;
+- ``recommend``: top-n lists of a saved model for given users, as CSV, TSV,
+  JSON or Parquet;
 - ``evaluate``: ranking (and rating) metrics of a saved model on test
-  interactions.
+  interactions;
+- ``split``: split a file of interactions into training and test files, by a
+  per-user random holdout or each user's latest interactions;
 - ``explain``: the contributions to a saved model's score of a user and an
   item (the user's history items, biases, item features).
 
@@ -25,7 +29,14 @@ import torch
 
 from .. import __version__
 from . import _commands
-from ._io import CommandError, one_line
+from ._io import (
+    COMPRESSIONS,
+    HEADERLESS_COLUMNS,
+    LIST_FORMATS,
+    TABLE_FORMATS,
+    CommandError,
+    one_line,
+)
 
 __all__ = ["main"]
 
@@ -50,6 +61,59 @@ def _positive_int(text):
     return value
 
 
+def _test_size(text):
+    """A fraction in (0, 1), such as 0.2, or a count >= 1, such as 3."""
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            value = 0.0
+    if (isinstance(value, int) and value < 1) or (isinstance(value, float) and not 0 < value < 1):
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction between 0 and 1 or a count of at least 1, got {text!r}"
+        )
+    return value
+
+
+def _separator(text):
+    r"""A field separator of one or more characters; ``\t`` (as typed) or ``tab`` is a tab."""
+    sep = "\t" if text in ("\\t", "tab") else text
+    if not sep or any(character in sep for character in '\r\n"'):
+        raise argparse.ArgumentTypeError(
+            f"expected a field separator such as , or :: or \\t, got {text!r}"
+        )
+    return sep
+
+
+_HEADERLESS = ", ".join(suffix for suffix, layout in TABLE_FORMATS.items() if not layout.header)
+# What an interactions file may be, for the help.
+_TABLE_FILES = (
+    f"{', '.join(TABLE_FORMATS)} (.data, .base and .test: MovieLens 100K's u.data and its "
+    f"splits; .dat: MovieLens 1M and 10M's ratings.dat); the text ones may be compressed "
+    f"({', '.join(COMPRESSIONS)})"
+)
+
+
+def _add_table_options(parser, what):
+    """--sep and --header/--no-header, the layout of the table file ``what``."""
+    parser.add_argument(
+        "--sep",
+        type=_separator,
+        metavar="SEP",
+        help=f"field separator of {what}, such as ',' or '::' or '\\t' (a tab); default: from "
+        "the extension. With --sep, a file of another extension is read as delimited text",
+    )
+    parser.add_argument(
+        "--header",
+        action=argparse.BooleanOptionalAction,
+        help=f"whether the first row of {what} names its columns (default: yes, except for "
+        f"{_HEADERLESS} files). Without a header the columns are "
+        f"{', '.join(HEADERLESS_COLUMNS)}, then col4, col5, ...",
+    )
+
+
 def _build_parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -67,7 +131,7 @@ def _build_parser():
     parser = _Parser(
         prog="sklearn-rec",
         description="Recommender estimators for scikit-learn: demo, fit, recommend, evaluate, "
-        "explain.",
+        "split, explain.",
         epilog="Model files are pickles: load only files you trust.",
     )
     parser.add_argument("--version", action="version", version=f"sklearn-rec {__version__}")
@@ -76,6 +140,7 @@ def _build_parser():
     _add_fit(commands, training)
     _add_recommend(commands, common)
     _add_evaluate(commands, common)
+    _add_split(commands, common)
     _add_explain(commands, common)
     return parser
 
@@ -110,12 +175,13 @@ def _add_fit(commands, training):
         "fit",
         parents=[training],
         help="train a model on an interactions file and save it",
-        description="Train a model on a CSV, TSV or Parquet file of interactions (one per "
-        "row, with a header) and save it with joblib. Without --rating-col every row is a "
-        "positive (implicit feedback).",
+        description="Train a model on a file of interactions, one per row (CSV, TSV, "
+        "Parquet, or MovieLens's u.data or ratings.dat) and save it with joblib. Without "
+        "--rating-col every row is a positive (implicit feedback).",
         epilog="--verbose also prints skorch's table of losses per epoch.",
     )
-    fit.add_argument("data", help="interactions file: .csv, .tsv, .parquet or .pq")
+    fit.add_argument("data", help=f"interactions file: {_TABLE_FILES}")
+    _add_table_options(fit, "the interactions file")
     fit.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="model file to write (.joblib)"
     )
@@ -182,20 +248,20 @@ def _add_recommend(commands, common):
     recommend.add_argument(
         "--users-file",
         metavar="FILE",
-        help="more user ids: a .txt file with one per line, or a .csv/.tsv/.parquet file "
-        "with a user column",
+        help="more user ids: a .txt file with one per line, or a table file (.csv, .tsv, "
+        ".parquet, ... as for fit) with a user column",
     )
     recommend.add_argument(
         "--user-col", metavar="COL", help="user column of --users-file (default: the model's)"
     )
+    _add_table_options(recommend, "--users-file")
     recommend.add_argument(
         "-n", type=_positive_int, default=10, metavar="N", help="list length (default: 10)"
     )
     recommend.add_argument(
         "--format",
-        choices=["csv", "json", "parquet"],
-        help="default: from the extension of --output (.csv, .json, .parquet or .pq), csv "
-        "on stdout",
+        choices=sorted(set(LIST_FORMATS.values())),
+        help=f"default: from the extension of --output ({', '.join(LIST_FORMATS)}), csv on stdout",
     )
     recommend.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
     recommend.add_argument(
@@ -219,10 +285,12 @@ def _add_evaluate(commands, common):
         description="NDCG, recall and hit rate at k of a saved model over the users of a "
         "test file (each row a relevant item; with --rating-col, rows rated 0 or less are "
         "not), the items seen in training left out; RMSE and MAE too for a model trained "
-        "on ratings (loss mse) given --rating-col.",
+        "on ratings (loss mse) given --rating-col. A note on stderr says when half or more of "
+        "the test interactions are in the training data, where they cannot count.",
     )
     evaluate.add_argument("model", help="model file written by fit")
-    evaluate.add_argument("data", help="test interactions: .csv, .tsv, .parquet or .pq")
+    evaluate.add_argument("data", help=f"test interactions: {_TABLE_FILES}")
+    _add_table_options(evaluate, "the test file")
     evaluate.add_argument("--user-col", metavar="COL", help="user id column (default: the model's)")
     evaluate.add_argument("--item-col", metavar="COL", help="item id column (default: the model's)")
     evaluate.add_argument("--rating-col", metavar="COL", help="rating column (default: none)")
@@ -242,6 +310,69 @@ def _add_evaluate(commands, common):
         help="score unknown users and items with the model's fallback instead of failing",
     )
     evaluate.set_defaults(handler=_commands.evaluate)
+
+
+def _add_split(commands, common):
+    split = commands.add_parser(
+        "split",
+        parents=[common],
+        help="split interactions into a training and a test file",
+        description="Split a file of interactions into a training and a test file for fit "
+        "and evaluate, every column kept: by a random holdout of each user's interactions "
+        "(--method holdout), or each user's latest ones by --time-col (--method last). Either "
+        "way a user with a single interaction (or with no more than --test-size, for last) "
+        "stays in training, and a test interaction whose item would be missing from training "
+        "moves back there, so that the model knows every test user and item. The format of "
+        "each output follows its extension.",
+    )
+    split.add_argument("data", help=f"interactions file: {_TABLE_FILES}")
+    _add_table_options(split, "the interactions file")
+    split.add_argument(
+        "-o",
+        "--train-output",
+        dest="output",
+        required=True,
+        metavar="FILE",
+        help="training file to write: .csv, .tsv (either may be compressed: .csv.gz, ...), "
+        ".parquet or .pq",
+    )
+    split.add_argument(
+        "--test-output", required=True, metavar="FILE", help="test file to write, as -o"
+    )
+    split.add_argument(
+        "--method",
+        choices=["holdout", "last"],
+        default="holdout",
+        help="holdout: a random part of each user's interactions (UserHoldoutSplit); last: "
+        "each user's latest ones (LeaveLastOutSplit) (default: %(default)s)",
+    )
+    split.add_argument(
+        "--test-size",
+        type=_test_size,
+        metavar="SIZE",
+        help="the share (such as 0.2) or the count of each user's interactions to hold out "
+        "(default: 0.2 for holdout, 1 for last, which takes counts only)",
+    )
+    split.add_argument(
+        "--random-state",
+        type=int,
+        metavar="SEED",
+        help="seed of the holdout, for a reproducible split",
+    )
+    split.add_argument(
+        "--user-col", default="user", metavar="COL", help="user id column (default: %(default)s)"
+    )
+    split.add_argument(
+        "--item-col", default="item", metavar="COL", help="item id column (default: %(default)s)"
+    )
+    split.add_argument(
+        "--time-col",
+        default="timestamp",
+        metavar="COL",
+        help="time column of --method last: numbers or dates (default: %(default)s)",
+    )
+    split.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    split.set_defaults(handler=_commands.split)
 
 
 def _add_explain(commands, common):

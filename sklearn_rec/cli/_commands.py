@@ -1,5 +1,5 @@
 """The commands of the command line, one function each: ``demo``, ``fit``, ``recommend``,
-``evaluate``, ``explain``.
+``evaluate``, ``split``, ``explain``.
 
 Each takes the parsed arguments and returns the exit code; a problem with
 what the user asked for raises a :class:`~._io.CommandError` (or the
@@ -21,21 +21,27 @@ from skorch.callbacks import ProgressBar
 
 from .. import MatrixFactorization, NeuralRecommender
 from ..metrics import make_ranking_scorer
-from ..model_selection import UserHoldoutSplit
+from ..model_selection import LeaveLastOutSplit, UserHoldoutSplit
 from . import _demo
 from ._io import (
     CommandError,
     check_columns,
+    check_output_folder,
     check_output_is_not_an_input,
+    given_table_options,
     integer_ids,
     list_format,
     load_model,
     one_line,
+    output_table_format,
     print_table,
     read_table,
     read_user_file,
+    same_file,
     save_model,
+    table_format,
     write_lists,
+    write_tables,
 )
 
 MODELS = {"mf": MatrixFactorization, "neural": NeuralRecommender}
@@ -103,15 +109,13 @@ def demo(args):
 
 def fit(args):
     """Train on an interactions file and save the model; see ``sklearn-rec fit --help``."""
-    folder = Path(args.output).parent
-    if not folder.is_dir():  # before training, not after
-        raise CommandError(f"{args.output}: the folder {folder} does not exist.")
+    check_output_folder(args.output)
     check_output_is_not_an_input(args.output, {"interactions file": args.data})
     columns = {"--user-col": args.user_col, "--item-col": args.item_col}
     if args.rating_col:
         columns["--rating-col"] = args.rating_col
     model = _build_model(args)
-    frame = read_table(args.data, text_columns=[args.user_col, args.item_col])
+    frame = read_table(args.data, [args.user_col, args.item_col], sep=args.sep, header=args.header)
     check_columns(frame, args.data, columns)
     X = frame[[args.user_col, args.item_col]]
     if args.int_ids:
@@ -213,11 +217,14 @@ def recommend(args):
         args.output, {"model file": args.model, "users file": args.users_file}
     )
     output_format = list_format(args.format, args.output)  # before the work, not after
+    given = given_table_options(args.sep, args.header)
+    if given and not args.users_file:
+        raise CommandError(f"{given} to --users-file, which is not given.")
     model = load_model(args.model)
     user_col = args.user_col or _model_columns(model)[0]
     ids = list(args.users)
     if args.users_file:
-        ids += read_user_file(args.users_file, user_col)
+        ids += read_user_file(args.users_file, user_col, sep=args.sep, header=args.header)
     if not ids:
         raise CommandError("no users given: list user ids after the model, or pass --users-file.")
     users = pd.unique(_cast_ids(ids, model.users_, "user", None))
@@ -247,7 +254,7 @@ def evaluate(args):
     columns = {"--user-col": user_col, "--item-col": item_col}
     if args.rating_col:
         columns["--rating-col"] = args.rating_col
-    frame = read_table(args.data, text_columns=[user_col, item_col])
+    frame = read_table(args.data, [user_col, item_col], sep=args.sep, header=args.header)
     check_columns(frame, args.data, columns)
     users = _cast_ids(frame[user_col], model.users_, "user", args.data)
     items = _cast_ids(frame[item_col], model.items_, "item", args.data)
@@ -267,7 +274,106 @@ def evaluate(args):
     else:
         print(f"{len(X):,} test interactions of {n_users:,} users")
         print_table(["metric", "value"], list(metrics.items()))
+    n_seen = _n_seen_in_training(model, users, items)
+    if n_seen >= len(X) / 2:
+        share = "all" if n_seen == len(X) else f"{n_seen:,} of the"
+        print(
+            f"note: {share} {len(X):,} test interactions are in the model's training data, "
+            "whose items are left out of the rankings; evaluate on held-out interactions "
+            "(sklearn-rec split).",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _n_seen_in_training(model, users, items):
+    """How many of the ``(user, item)`` pairs are in the model's training data (``seen_``).
+
+    The ranking metrics leave those items out of the lists, so such a test
+    pair can never count. (They need ``seen_``: a model fitted with
+    ``store_seen=False`` fails before.)
+    """
+    seen = model.seen_
+    user_codes = model._user_vocabulary.encode(users)
+    item_codes = model._item_vocabulary.encode(items)
+    # Unknown ids (-1, with --fallback) and ids known from features alone are in no pair.
+    known = (user_codes >= 0) & (user_codes < seen.shape[0])
+    known &= (item_codes >= 0) & (item_codes < seen.shape[1])
+    return int(np.count_nonzero(seen[user_codes[known], item_codes[known]]))
+
+
+# -- split ---------------------------------------------------------------------------
+
+
+def split(args):
+    """Split interactions into training and test files; see ``sklearn-rec split --help``."""
+    outputs = [args.output, args.test_output]
+    for output in outputs:  # before the work, not after
+        check_output_folder(output)
+        check_output_is_not_an_input(output, {"interactions file": args.data})
+    if same_file(args.output, args.test_output):
+        raise CommandError(
+            f"{args.test_output}: --test-output is also the training file (-o); the two parts "
+            "need two files."
+        )
+    layouts = [output_table_format(output) for output in outputs]
+    splitter = _splitter(args)
+    columns = {"--user-col": args.user_col, "--item-col": args.item_col}
+    if args.method == "last":
+        columns["--time-col: --method last needs the time of each interaction"] = args.time_col
+    # Ids stay as written (007 is not 7); Parquet keeps its types.
+    is_parquet = table_format(args.data, args.sep, args.header).is_parquet
+    ids = [] if is_parquet else [args.user_col, args.item_col]
+    frame = read_table(args.data, ids, sep=args.sep, header=args.header)
+    check_columns(frame, args.data, columns)
+    X = frame[[args.user_col, args.item_col]]
+    if args.method == "last":
+        X = X.assign(**{args.time_col: _times(frame[args.time_col], args.time_col, args.data)})
+    try:
+        train, test = next(splitter.split(X))
+    except (TypeError, ValueError) as exc:  # such as a missing id or time
+        raise CommandError(f"{args.data}: {one_line(exc)}") from exc
+    parts = [frame.iloc[train], frame.iloc[test]]
+    write_tables(list(zip(parts, outputs, layouts, strict=True)))
+    if not args.quiet:
+        summary = ", ".join(
+            f"{len(part):,} {name} interactions of {part[args.user_col].nunique():,} users to "
+            f"{output}"
+            for name, part, output in zip(["training", "test"], parts, outputs, strict=True)
+        )
+        print(f"Split {args.data}: {summary}.", file=sys.stderr)
+    return 0
+
+
+def _splitter(args):
+    """The splitter of ``--method``, with ``--test-size`` (a fraction or a count)."""
+    if args.method == "holdout":
+        test_size = 0.2 if args.test_size is None else args.test_size
+        return UserHoldoutSplit(test_size=test_size, random_state=args.random_state)
+    test_size = 1 if args.test_size is None else args.test_size
+    if not isinstance(test_size, int):
+        raise CommandError(
+            f"--test-size {test_size}: --method last holds out each user's latest interactions, "
+            "so it takes a count of them (an integer, such as 1), not a fraction."
+        )
+    return LeaveLastOutSplit(n_test=test_size, time_column=args.time_col)
+
+
+def _times(values, column, source):
+    """The time column as numbers or datetimes; text is read as dates (ISO 8601 and others)."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    times = pd.to_datetime(values, errors="coerce", format="mixed")
+    bad = times.isna() & values.notna()
+    if bad.any():
+        raise CommandError(
+            f"{source}: the time column {column!r} holds {values[bad].iloc[0]!r}, which is "
+            "neither a number nor a date."
+        )
+    return times
+
+
+# -- explain -------------------------------------------------------------------------
 
 
 def explain(args):

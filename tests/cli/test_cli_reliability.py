@@ -263,7 +263,7 @@ def test_lists_are_written_in_the_format_of_the_extension(model_file, tmp_path, 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["-o", "lists.xlsx"], "unknown output extension '.xlsx'; use one of .csv, .json"),
+        (["-o", "lists.xlsx"], "unknown output extension '.xlsx'; use one of .csv, .tsv, .json"),
         (["-o", "lists.parquet", "--format", "csv"], "--format csv contradicts the extension"),
         (["--format", "parquet"], "--format parquet writes a binary file: name it with -o FILE"),
     ],
