@@ -85,8 +85,8 @@ user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
     "callbacks": """\
 callbacks : list of skorch callbacks, default=None
     Extra skorch callbacks (``callbacks__*`` routes their parameters).
-    ``[skorch.callbacks.ProgressBar()]`` shows a progress bar over the
-    batches of each epoch, in a terminal or a notebook, for long fits.""",
+    ``verbose=1`` already shows a bar over the batches of each long epoch
+    in a terminal.""",
     "clip_ratings": """\
 clip_ratings : bool, default=True
     With ``loss="mse"``, clip the ratings that ``predict``, ``score_items``,
@@ -102,7 +102,20 @@ device : str or torch.device, default="cpu"
     and ``device`` becomes ``"cpu"`` (see :meth:`trim_for_prediction`).""",
     "verbose": """\
 verbose : int, default=0
-    ``1`` prints skorch's table of losses per epoch.""",
+    ``0`` prints nothing. ``1`` (or more) reports progress. After each
+    epoch of ``fit`` and ``partial_fit``, a line on stdout: the epoch as
+    ``k/N`` (``N`` is ``max_epochs``; ``partial_fit`` counts on from the
+    epochs before), the training loss, the validation score under early
+    stopping (``validation_score``) and the epoch's duration in seconds
+    (``dur``); early stopping then says why it ended training and which
+    epoch's weights it kept. In a terminal the lines are skorch's table,
+    and a bar on stderr follows the batches of an epoch that runs for more
+    than a second; in a file, a pipe or a notebook they are plain lines
+    without colour codes, such as
+    ``epoch 2/50  train_loss=0.4123  validation_score=0.0712  dur=1.52s``.
+    A ``recommend``, ``score``, ``similar_items`` or ``predict`` call large
+    enough to run in several blocks reports the rows done on stderr: a bar
+    in a terminal, a line at each tenth elsewhere.""",
     "kwargs": """\
 **kwargs
     skorch's prefix-routed parameters: ``optimizer__*``, ``module__*``,

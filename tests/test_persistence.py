@@ -21,6 +21,7 @@ from skorch.callbacks import ProgressBar
 from skorch.exceptions import DeviceWarning, SkorchTrainingImpossibleError
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
+from sklearn_rec.models import _progress
 
 SMALL = {"max_epochs": 3, "random_state": 0}
 
@@ -185,12 +186,14 @@ def test_html_representation(estimator, implicit):
         (True, ["epoch", "train_loss", "validation_score", "dur"]),
     ],
 )
-def test_verbose_prints_the_epoch_table(implicit, capsys, early_stopping, header):
+def test_verbose_prints_the_epoch_table(implicit, capsys, monkeypatch, early_stopping, header):
+    # In a terminal; elsewhere the rows are plain lines (tests/models/test_progress.py).
+    monkeypatch.setattr(_progress, "is_terminal", lambda stream: True)
     model = MatrixFactorization(loss="bpr", max_epochs=2, early_stopping=early_stopping, verbose=1)
     model.fit(implicit)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == header
-    assert [line.split()[0] for line in lines[2:]] == ["1", "2"]
+    assert [line.split()[0] for line in lines[2:4]] == ["1/2", "2/2"]
 
     MatrixFactorization(loss="bpr", max_epochs=2).fit(implicit)
     assert capsys.readouterr().out == ""

@@ -178,7 +178,10 @@ def _add_fit(commands, training):
         description="Train a model on a file of interactions, one per row (CSV, TSV, "
         "Parquet, or MovieLens's u.data or ratings.dat) and save it with joblib. Without "
         "--rating-col every row is a positive (implicit feedback).",
-        epilog="--verbose also prints skorch's table of losses per epoch.",
+        epilog="In a terminal, a bar on stderr follows the batches of each epoch that runs "
+        "for more than a second. --verbose also prints a line per epoch on stdout (epoch k/N, "
+        "train_loss, validation_score under early stopping, dur in seconds): skorch's table "
+        "in a terminal, plain lines in a file or a pipe. --quiet prints neither.",
     )
     fit.add_argument("data", help=f"interactions file: {_TABLE_FILES}")
     _add_table_options(fit, "the interactions file")

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import mean_absolute_error, root_mean_squared_error
-from skorch.callbacks import ProgressBar
 
 from .. import MatrixFactorization, NeuralRecommender
 from ..metrics import make_ranking_scorer
 from ..model_selection import LeaveLastOutSplit, UserHoldoutSplit
+from ..models._progress import EpochProgressBar
 from . import _demo
 from ._io import (
     CommandError,
@@ -181,10 +181,13 @@ def _build_model(args):
     if "device" in params:
         _check_device(params["device"])
     params.setdefault("loss", "mse" if args.rating_col else RANKING_LOSS[args.model])
-    if args.verbose:
+    # --verbose: the epoch log on stdout and, in a terminal, a bar over the
+    # batches of each long epoch on stderr; without it, the bar alone.
+    # --quiet: neither (with --verbose, only its traceback of an error).
+    if args.verbose and not args.quiet:
         params.setdefault("verbose", 1)
-    if not args.quiet:
-        params.setdefault("callbacks", [ProgressBar()])
+    elif not args.quiet:
+        params.setdefault("callbacks", [EpochProgressBar()])
     return estimator(**params)
 
 

@@ -18,6 +18,7 @@ Prefix-routed parameters (``optimizer__*``, ``module__*``, ``callbacks__*``,
 ...) work as in skorch.
 """
 
+import math
 import signal
 import threading
 from contextlib import contextmanager
@@ -53,6 +54,7 @@ from ._early_stopping import AUTO_MIN_ROWS, ValidationMonitor, holdout
 from ._explain import attribution_explanation
 from ._fold_in import fold_in, negative_pool, top_items_for_state
 from ._losses import LOSSES
+from ._progress import EpochLog, EpochProgressBar, Progress, quiet_queries
 from ._topk import top_items, top_similar
 
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
@@ -160,6 +162,17 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def predict_proba(self):
         # skorch's NeuralNet has one; a recommender is not a classifier.
         raise AttributeError(f"{type(self).__name__} has no predict_proba; use predict.")
+
+    @property
+    def _default_callbacks(self):
+        # skorch's, with the epoch log numbered "k/N" and written as plain
+        # lines outside a terminal, and a bar over the batches of a long
+        # epoch in a terminal (both under verbose).
+        callbacks = [
+            (name, EpochLog() if name == "print_log" else callback)
+            for name, callback in super()._default_callbacks
+        ]
+        return [*callbacks, ("epoch_progress", EpochProgressBar(follow_verbose=True))]
 
     # -- hyperparameters ---------------------------------------------------------
 
@@ -392,15 +405,26 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 )
         return InteractionDataset(user_codes, item_codes, y)
 
+    def _iterator_batch_size(self, n_rows, training):
+        """The rows per batch of ``get_iterator`` over ``n_rows`` rows."""
+        prefix = "iterator_train" if training else "iterator_valid"
+        batch_size = self._resolved_batch_size(n_rows)
+        if not training:
+            batch_size = max(batch_size, self._predict_batch_size)
+        batch_size = self.get_params_for(prefix).get("batch_size", batch_size)
+        return n_rows if batch_size == -1 else batch_size
+
+    def _n_batches(self, n_rows, training=False):
+        """The batches of ``get_iterator`` over ``n_rows`` rows (this replica's share)."""
+        prefix = "iterator_train" if training else "iterator_valid"
+        num_replicas = self.get_params_for(prefix).get("num_replicas", 1)
+        batch_size = max(1, self._iterator_batch_size(n_rows, training))
+        return math.ceil(n_rows // num_replicas / batch_size)
+
     def get_iterator(self, dataset, training=False):
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
-        batch_size = self._resolved_batch_size(len(dataset))
-        if not training:
-            batch_size = max(batch_size, self._predict_batch_size)
-        batch_size = kwargs.get("batch_size", batch_size)
-        if batch_size == -1:
-            batch_size = len(dataset)
+        batch_size = self._iterator_batch_size(len(dataset), training)
         # Data-parallel training: this process's share of each epoch.
         num_replicas = check_positive_int(kwargs.get("num_replicas", 1), f"{prefix}__num_replicas")
         rank = check_positive_int(kwargs.get("rank", 0), f"{prefix}__rank", minimum=0)
@@ -574,7 +598,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 random_state=check_random_state(self.random_state),
             )
         del dataset
-        with self._seeded(), _watch_interrupts() as interrupt:
+        with self._seeded(), _watch_interrupts() as interrupt, quiet_queries():
             self.initialize()
             try:
                 NeuralNet.partial_fit(self, train, None, **fit_params)
@@ -589,8 +613,27 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             self.best_score_ = monitor.best_score
             self.validation_scores_ = monitor.scores
             self._record_seen(held_out)
+            if self.verbose:
+                self._report_early_stopping(monitor)
         self._raise_if_interrupted(interrupt, "fit")
         return self
+
+    def _report_early_stopping(self, monitor):
+        """Say (where the epoch log goes) why training stopped, and which weights are kept."""
+        last, best = len(monitor.scores), monitor.best_epoch
+        kept = f"the weights of epoch {best} (validation_score={monitor.best_score:.4f})"
+        if monitor.stop and last < self.max_epochs:
+            text = (
+                f"Stopped early after epoch {last}/{self.max_epochs}: validation_score has not "
+                f"improved by more than tol={self.tol:g} for {self.n_iter_no_change} epochs. "
+                f"Kept {kept}."
+            )
+        elif best < last:
+            text = f"Kept {kept}, the best of the {last} epochs."
+        else:
+            return
+        log = dict(self.callbacks_ or []).get("print_log")
+        getattr(log, "sink", print)(text)
 
     def _extend_y_range(self, y):
         """Widen ``_y_range``, the lowest and highest training rating, to cover ``y``."""
@@ -749,7 +792,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         self._record_seen(dataset)
         if dataset.y is not None and self._loss.ratings:
             self._extend_y_range(dataset.y)
-        with self._seeded(offset=len(self.history_)), _watch_interrupts() as interrupt:
+        with (
+            self._seeded(offset=len(self.history_)),
+            _watch_interrupts() as interrupt,
+            quiet_queries(),
+        ):
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
         self.n_iter_ = self._epochs_trained()
         self._raise_if_interrupted(interrupt, "partial_fit")
@@ -904,7 +951,14 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def _score_pairs(self, user_codes, item_codes):
         """Scores of known ``(user, item)`` index pairs, on the scale of ``predict``."""
         dataset = InteractionDataset(user_codes, item_codes)
-        return self._clip_ratings(self._loss.link(self.forward(dataset)).numpy())
+        progress = Progress("predict", "pairs", self.verbose)
+        outputs = []
+        with progress(len(dataset), self._n_batches(len(dataset))) as done:
+            for output in self.forward_iter(dataset):
+                outputs.append(output)
+                done.update(len(output))
+        scores = torch.cat(outputs) if outputs else torch.empty(0)
+        return self._clip_ratings(self._loss.link(scores).numpy())
 
     def _fallback_scores(self, user_codes, item_codes):
         return self._clip_ratings(super()._fallback_scores(user_codes, item_codes))
@@ -922,13 +976,21 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             link=self._loss.link,
             budget=self._score_budget,
             device=self.device,
+            progress=Progress("recommend", "users", self.verbose),
         )
         return top, self._clip_ratings(scores)
 
     def _topk_similar(self, item_codes, k):
         self._set_training(False)
         vectors = self._unwrapped_module().item_vectors().detach()
-        return top_similar(vectors, item_codes, k, budget=self._score_budget, device=self.device)
+        return top_similar(
+            vectors,
+            item_codes,
+            k,
+            budget=self._score_budget,
+            device=self.device,
+            progress=Progress("similar_items", "items", self.verbose),
+        )
 
     # -- explanations ------------------------------------------------------------
 

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._progress import Progress
+
 # Columns per block in the first stage of ``topk_rows``.
 _TOPK_BLOCK = 64
 
@@ -46,7 +48,9 @@ def topk_rows(scores, k, block=_TOPK_BLOCK):
 
 
 @torch.no_grad()
-def chunked_topk(rows, score_fn, k, n_columns, *, budget, device, mask_fn=None, finish_fn=None):
+def chunked_topk(
+    rows, score_fn, k, n_columns, *, budget, device, mask_fn=None, finish_fn=None, progress=None
+):
     """Top ``k`` columns of ``score_fn(rows, out)``, computed in chunks of rows.
 
     ``score_fn`` writes each chunk's scores into ``out``, one buffer of at
@@ -55,26 +59,43 @@ def chunked_topk(rows, score_fn, k, n_columns, *, budget, device, mask_fn=None, 
     matrix-factorisation ``recommend`` (``benchmarks/bench_recommend.py``).
     ``mask_fn(block, scores)`` edits a chunk's scores in place before the
     selection; ``finish_fn(block, best)`` maps the selected scores after it.
+    ``progress(n_rows, n_chunks)`` (a :class:`~._progress.Progress`)
+    reports the rows done.
     """
     chunk = max(1, min(len(rows), budget // max(1, n_columns)))
     buffer = torch.empty(chunk, n_columns, device=device)
     top = np.empty((len(rows), k), dtype=np.int64)
     values = np.empty((len(rows), k))
-    for start in range(0, len(rows), chunk):
-        block = rows[start : start + chunk]
-        scores = score_fn(torch.as_tensor(block, device=device), buffer[: len(block)])
-        if mask_fn is not None:
-            mask_fn(block, scores)
-        best, index = topk_rows(scores, k)
-        if finish_fn is not None:
-            best = finish_fn(block, best)
-        top[start : start + len(block)] = index.cpu().numpy()
-        values[start : start + len(block)] = best.cpu().numpy()
+    if progress is None:
+        progress = Progress("", "", verbose=0)
+    with progress(len(rows), -(-len(rows) // chunk)) as done:
+        for start in range(0, len(rows), chunk):
+            block = rows[start : start + chunk]
+            scores = score_fn(torch.as_tensor(block, device=device), buffer[: len(block)])
+            if mask_fn is not None:
+                mask_fn(block, scores)
+            best, index = topk_rows(scores, k)
+            if finish_fn is not None:
+                best = finish_fn(block, best)
+            top[start : start + len(block)] = index.cpu().numpy()
+            values[start : start + len(block)] = best.cpu().numpy()
+            done.update(len(block))
     return top, values
 
 
 def top_items(
-    module, user_codes, k, *, candidates, seen, n_users, n_catalogue, link, budget, device
+    module,
+    user_codes,
+    k,
+    *,
+    candidates,
+    seen,
+    n_users,
+    n_catalogue,
+    link,
+    budget,
+    device,
+    progress=None,
 ):
     """The ``k`` best items of ``candidates`` (codes; ``None``: all) for each user.
 
@@ -119,11 +140,12 @@ def top_items(
         device=device,
         mask_fn=None if seen is None else mask_seen,
         finish_fn=finish,
+        progress=progress,
     )
     return items[top], values
 
 
-def top_similar(vectors, item_codes, k, *, budget, device):
+def top_similar(vectors, item_codes, k, *, budget, device, progress=None):
     """The ``k`` items of largest cosine similarity to each item, itself left out."""
     vectors = F.normalize(vectors, dim=1)
 
@@ -137,5 +159,12 @@ def top_similar(vectors, item_codes, k, *, budget, device):
         ] = -torch.inf
 
     return chunked_topk(
-        item_codes, score, k, len(vectors), budget=budget, device=device, mask_fn=mask_self
+        item_codes,
+        score,
+        k,
+        len(vectors),
+        budget=budget,
+        device=device,
+        mask_fn=mask_self,
+        progress=progress,
     )

@@ -19,6 +19,7 @@ from sklearn_rec import MatrixFactorization
 from sklearn_rec.cli import main
 from sklearn_rec.datasets import make_interactions
 from sklearn_rec.model_selection import UserHoldoutSplit
+from sklearn_rec.models import _progress
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -238,11 +239,29 @@ def test_fit_verbose_progress_and_threads(files, tmp_path, capsys):
     argv = ["fit", files["train.csv"], "-o", tmp_path / "m.joblib", *COLUMNS, "--epochs", 2]
     code, out, err = run([*argv, "--verbose", "--threads", 1], capsys)
     assert code == 0
-    assert out.splitlines()[0].split() == ["epoch", "train_loss", "dur"]  # skorch's table
-    assert "it/s" in err  # skorch's progress bar, silenced by --quiet
+    # Not a terminal: a plain line per epoch, no colour codes and no bar.
+    lines = out.splitlines()
+    assert [line.split()[:2] for line in lines[:2]] == [["epoch", "1/2"], ["epoch", "2/2"]]
+    assert "train_loss=" in lines[0] and lines[2].startswith("Trained MatrixFactorization")
+    assert "\x1b[" not in out + err and err == ""
     model = joblib.load(tmp_path / "m.joblib")
     assert model.callbacks is None and model.verbose == 0  # for the run, not the model
     assert torch.get_num_threads() == threads  # restored for the caller
+
+
+@pytest.mark.parametrize(
+    ("flags", "table", "bar"),
+    [([], False, True), (["--verbose"], True, True), (["--quiet"], False, False)],
+)
+def test_fit_progress_in_a_terminal(files, tmp_path, capsys, monkeypatch, flags, table, bar):
+    monkeypatch.setattr(_progress, "is_terminal", lambda stream: True)
+    monkeypatch.setattr(_progress.EpochProgressBar, "delay", 0)
+    argv = ["fit", files["train.csv"], "-o", tmp_path / "m.joblib", *COLUMNS, "--epochs", 2]
+    # NeuralRecommender's batch_size="auto": the bar counts the batches the net makes.
+    code, out, err = run([*argv, "--model", "neural", "--threads", 1, *flags], capsys)
+    assert code == 0
+    assert (out.split()[:2] == ["epoch", "train_loss"]) is table  # skorch's table
+    assert ("epoch 1/2: " in err and "epoch 2/2: " in err and "batch/s" in err) is bar
 
 
 def test_fallback_for_unknown_ids(model_path, tmp_path, capsys):

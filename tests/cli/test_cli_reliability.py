@@ -62,7 +62,7 @@ def test_ctrl_c_during_fit_saves_nothing_and_exits_130(ratings_csv, tmp_path, mo
     output = tmp_path / "model.joblib"
     output.write_bytes(b"the previous model")
     # The progress bar is the callback the command line always adds: it sends the Ctrl-C.
-    monkeypatch.setattr(_commands, "ProgressBar", _CtrlC)
+    monkeypatch.setattr(_commands, "EpochProgressBar", _CtrlC)
     code, out, err = run(
         ["fit", ratings_csv, "-o", output, "--rating-col", "rating", *TRAIN], capsys
     )
