@@ -142,10 +142,18 @@ def test_partial_fit_adds_to_the_ratings_explained():
     [
         MatrixFactorization(n_factors=4, loss="bpr", max_epochs=5, random_state=0),
         MatrixFactorization(n_factors=4, loss="bce", max_epochs=5, random_state=0),
-        # A smooth activation: the fold-in's gradients in the history weights
-        # are then those of the implicit-function theorem (see the Notes).
+        # The classic NCF with a smooth activation: the fold-in's gradients in
+        # the history weights are then those of the implicit-function theorem
+        # (see the Notes).
         NeuralRecommender(
-            embedding_dim=4, hidden_units=(8,), activation="tanh", max_epochs=3, random_state=0
+            embedding_dim=4,
+            hidden_units=(8,),
+            activation="tanh",
+            architecture="mlp",
+            loss="bce",
+            n_negatives=4,
+            max_epochs=3,
+            random_state=0,
         ),
     ],
     ids=lambda m: f"{type(m).__name__}-{m.loss}",

@@ -78,7 +78,8 @@ def test_non_binary_y_with_ranking_loss(Estimator, loss):
         (
             {"loss": "bce", "n_negatives": -1},
             ValueError,
-            r"'n_negatives' parameter of {} must be an int in the range \[0, inf\)\. Got -1",
+            r"'n_negatives' parameter of {} must be an int in the range \[0, inf\)(\.| or a str "
+            r"among \{{'auto'\}}\.) Got -1",
         ),
         (
             {"loss": "bpr", "n_negatives": 0},

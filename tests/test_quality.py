@@ -38,8 +38,9 @@ def popularity_ndcg(X_train, X_test):
     [
         MatrixFactorization(n_factors=4, loss="bpr", random_state=0),
         NeuralRecommender(random_state=0),
+        NeuralRecommender(architecture="mlp", loss="bce", n_negatives=4, random_state=0),
     ],
-    ids=["mf-bpr", "ncf-bce"],
+    ids=["mf-bpr", "ncf-defaults", "ncf-classic"],
 )
 def test_ranking_beats_popularity(split, estimator):
     X_train, _, X_test, _ = split
@@ -93,15 +94,10 @@ def movielens_slice(movielens_home):
         (ItemKNN(), 1.6),
         (MatrixFactorization(loss="softmax", random_state=0), 1.6),
         (MatrixFactorization(loss="bpr", random_state=0), 1.45),
-        (
-            NeuralRecommender(
-                architecture="neumf", loss="sampled_softmax", n_negatives=20, random_state=0
-            ),
-            1.25,
-        ),
-        (NeuralRecommender(random_state=0), 1.1),
+        (NeuralRecommender(random_state=0), 1.25),
+        (NeuralRecommender(architecture="mlp", loss="bce", n_negatives=4, random_state=0), 1.1),
     ],
-    ids=["ease", "item-knn", "mf-softmax", "mf-bpr", "neumf-sampled-softmax", "ncf-bce"],
+    ids=["ease", "item-knn", "mf-softmax", "mf-bpr", "ncf-defaults", "ncf-classic"],
 )
 def test_movielens_ranking_margin_over_popularity(movielens_slice, estimator, margin):
     X_train, X_test = movielens_slice

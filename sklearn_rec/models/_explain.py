@@ -149,7 +149,7 @@ def attribution_explanation(estimator, item_code, history, ratings, n_steps=N_ST
         "negatives": negative_pool(
             history, estimator.n_items_, unseen=estimator.negative_sampling == "unseen"
         ),
-        "n_negatives": estimator.n_negatives,
+        "n_negatives": estimator._n_negatives(),
         "n_items": estimator.n_items_,
         "weight_decay": estimator._weight_decay(),
         "device": device,

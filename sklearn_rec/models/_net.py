@@ -228,7 +228,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 "ratings into positives for the implicit losses "
                 f"{sorted(name for name, other in LOSSES.items() if not other.ratings)}."
             )
-        if loss.paired and self.n_negatives < 1:
+        if loss.paired and self._n_negatives() < 1:
             raise ValueError(
                 f"n_negatives must be >= 1 with loss={self.loss!r}, which compares each positive "
                 f"with its negatives; got {self.n_negatives!r}."
@@ -237,7 +237,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             not self.store_seen
             and self.negative_sampling == "unseen"
             and loss.samples_negatives
-            and self.n_negatives
+            and self._n_negatives()
         ):
             raise ValueError(
                 'negative_sampling="unseen" rejects the items each user has seen, which '
@@ -282,6 +282,10 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def _weight_decay(self):
         """The L2 penalty in force (subclasses may resolve a default)."""
         return self.weight_decay
+
+    def _n_negatives(self):
+        """The sampled negatives per positive in force (subclasses may resolve a default)."""
+        return self.n_negatives
 
     def _check_module_params(self):
         """Validate the hyperparameters of the module (subclasses)."""
@@ -433,11 +437,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 f"{prefix}__rank must be < {prefix}__num_replicas={num_replicas}, got {rank}."
             )
         sampler = None
-        if training and self._loss.samples_negatives and self.n_negatives:
+        if training and self._loss.samples_negatives and self._n_negatives():
             seen = self.seen_ if self.negative_sampling == "unseen" else None
             sampler = NegativeSampler(
                 self.n_items_,
-                self.n_negatives,
+                self._n_negatives(),
                 seen,
                 device=self.device,
                 generator=self._replica_generator(num_replicas, rank),
@@ -720,7 +724,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 "from the positive rows, so there is nothing to train on. Pass y=None to make "
                 "every row a positive, or labels with 1 for the interactions that happened."
             )
-        if loss.samples_negatives and self.n_negatives == 0 and (y is None or y.all()):
+        if loss.samples_negatives and self._n_negatives() == 0 and (y is None or y.all()):
             given = "y=None makes every row a positive" if y is None else "y holds only 1s"
             raise ValueError(
                 f"loss={self.loss!r} with n_negatives=0 trains on the labels of y alone, and "
@@ -1027,7 +1031,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             history_codes,
             ratings,
             negatives=negatives,
-            n_negatives=self.n_negatives,
+            n_negatives=self._n_negatives(),
             n_items=self.n_items_,
             weight_decay=self._weight_decay(),
             device=self.device,

@@ -119,10 +119,16 @@ def test_invalid_parameters(implicit, params, match):
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_default_ncf_learns_the_checkerboard(seed):
-    # User u likes the items of u's parity; item u is withheld. The classic
-    # NCF (MLP, bce, 4 negatives) at its defaults ranks it first for every user.
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"architecture": "mlp", "loss": "bce", "n_negatives": 4}],
+    ids=["defaults", "classic-ncf"],
+)
+def test_ncf_learns_the_checkerboard(params, seed):
+    # User u likes the items of u's parity; item u is withheld. NeuralRecommender
+    # at its defaults (NeuMF, sampled softmax) and the classic NCF (MLP, bce, 4
+    # negatives) with the other defaults rank it first for every user.
     X, _ = checkerboard()
     users = np.sort(X.user.unique())
-    items, _ = NeuralRecommender(random_state=seed).fit(X).recommend(users, n=1)
+    items, _ = NeuralRecommender(random_state=seed, **params).fit(X).recommend(users, n=1)
     assert (items[:, 0] == users).mean() >= 0.95

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
 from sklearn_rec.utils.estimator_checks import (
@@ -252,3 +253,39 @@ def test_topk_rows_equals_torch_topk():
             assert ((index >= 0) & (index < n_columns)).all()
             for row, finite in zip(index, torch.isfinite(best), strict=True):
                 assert len(set(row[finite].tolist())) == int(finite.sum())
+
+
+class _NegativesPerRow(Callback):
+    """Records the number of items of each training row (1 + the negatives)."""
+
+    def initialize(self):
+        self.widths = set()
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            item = batch[0]["item"]
+            self.widths.add(1 if item.dim() == 1 else item.shape[1])
+
+
+@pytest.mark.parametrize(
+    ("params", "width"),
+    [
+        ({}, 51),  # the default: sampled_softmax, 50 negatives
+        ({"loss": "bce"}, 5),
+        ({"loss": "bpr"}, 5),
+        ({"loss": "sampled_softmax", "n_negatives": 7}, 8),
+        ({"loss": "bce", "n_negatives": 7}, 8),
+    ],
+)
+def test_ncf_n_negatives_auto_follows_the_loss(params, width):
+    X, _ = checkerboard()
+    record = _NegativesPerRow()
+    NeuralRecommender(max_epochs=1, callbacks=[record], random_state=0, **params).fit(X)
+    assert record.widths == {width}
+
+
+def test_mf_n_negatives_auto_is_refused():
+    X, _ = checkerboard()
+    with pytest.raises(ValueError, match="n_negatives"):
+        MatrixFactorization(loss="sampled_softmax", n_negatives="auto").fit(X)
