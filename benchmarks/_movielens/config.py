@@ -157,8 +157,12 @@ DEFAULTS = {
     "NeuralRecommender()": _at_defaults(
         partial(NeuralRecommender, random_state=SEED), ("topn", "loo")
     ),
-    "NeuralRecommender(architecture='neumf')": _at_defaults(
-        partial(NeuralRecommender, random_state=SEED, architecture="neumf"), ("topn", "loo")
+    # The classic NCF of He et al. (2017), the defaults before NeuMF with a sampled softmax.
+    "NeuralRecommender(architecture='mlp', loss='bce', n_negatives=4)": _at_defaults(
+        partial(
+            NeuralRecommender, random_state=SEED, architecture="mlp", loss="bce", n_negatives=4
+        ),
+        ("topn", "loo"),
     ),
     "EASE()": _at_defaults(EASE, ("topn", "loo")),
     "ItemKNN()": _at_defaults(ItemKNN, ("topn", "loo")),

@@ -211,7 +211,8 @@ def _add_fit(commands, training):
     )
     fit.add_argument(
         "--loss",
-        help="training loss (default: mse with --rating-col, else bpr for mf and bce for neural)",
+        help="training loss (default: mse with --rating-col, else bpr for mf and sampled_softmax "
+        "for neural)",
     )
     fit.add_argument("--epochs", type=_positive_int, metavar="N", help="max_epochs")
     fit.add_argument("--lr", type=float, help="learning rate")

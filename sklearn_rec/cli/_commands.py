@@ -46,7 +46,7 @@ from ._io import (
 
 MODELS = {"mf": MatrixFactorization, "neural": NeuralRecommender}
 # Without ratings mse cannot train: each model's usual implicit-feedback loss.
-RANKING_LOSS = {"mf": "bpr", "neural": "bce"}
+RANKING_LOSS = {"mf": "bpr", "neural": "sampled_softmax"}
 # Column label and metric name of the ranking metrics every command reports.
 RANKING_METRICS = {"NDCG": "ndcg", "Recall": "recall", "HR": "hit_rate"}
 

@@ -207,7 +207,7 @@ def test_implicit_neural_model_with_string_ids(tmp_path, capsys):
     model_file = tmp_path / "ncf.joblib"
     argv = ["fit", tmp_path / "train.tsv", "-o", model_file, "--model", "neural"]
     code, out, _ = run([*argv, "--param", "hidden_units=(8,)", *TRAIN], capsys)
-    assert code == 0 and "NeuralRecommender(loss='bce')" in out
+    assert code == 0 and "NeuralRecommender(loss='sampled_softmax')" in out
 
     code, out, _ = run(["recommend", model_file, "u1", "-n", 3, "--format", "json"], capsys)
     assert code == 0
