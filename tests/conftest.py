@@ -1,13 +1,23 @@
-"""Seeded data shared by the tests."""
+"""Seeded data and settings shared by the tests."""
 
 import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from sklearn_rec.datasets import make_interactions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch on one thread for a module: tiny models only contend on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

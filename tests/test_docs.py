@@ -6,8 +6,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pytest
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,14 +22,6 @@ def markdown_code_blocks(path, heading):
     """The ``python`` blocks of one section of a Markdown page."""
     section = path.read_text().split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def run_blocks(blocks):

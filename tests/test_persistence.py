@@ -26,13 +26,7 @@ from sklearn_rec.models import _progress
 SMALL = {"max_epochs": 3, "random_state": 0}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """The models are tiny: more threads only contend on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module", params=["mf-mse", "neumf-bce"])

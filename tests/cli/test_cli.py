@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _cli import run
 from matplotlib.image import imread
 
 from sklearn_rec import MatrixFactorization
@@ -26,13 +27,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # One thread: the data is tiny, and extra threads only contend on a busy machine.
 TRAIN = ["--epochs", "2", "--random-state", "0", "--threads", "1", "--quiet"]
 COLUMNS = ["--user-col", "uid", "--item-col", "iid"]
-
-
-def run(argv, capsys):
-    """Run the command line; return its exit code, stdout and stderr."""
-    code = main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from _cli import run
 
 from sklearn_rec.cli import _io, main
 from sklearn_rec.datasets import make_interactions
@@ -21,13 +22,6 @@ from sklearn_rec.model_selection import LeaveLastOutSplit, UserHoldoutSplit
 
 TRAIN = ["--epochs", "2", "--random-state", "0", "--threads", "1", "--quiet"]
 COLUMNS = ["user", "item", "rating", "timestamp"]
-
-
-def run(argv, capsys):
-    """Run the command line; return its exit code, stdout and stderr."""
-    code = main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def interactions(n_users=30, n_items=20, n_interactions=400, random_state=0):

@@ -19,6 +19,7 @@ import pandas as pd
 import pooch
 import pytest
 import torch
+from _cli import run
 from skorch.callbacks import Callback
 
 from sklearn_rec import MatrixFactorization
@@ -26,13 +27,6 @@ from sklearn_rec.cli import _commands, _demo, _io, main
 from sklearn_rec.datasets import make_interactions
 
 TRAIN = ["--epochs", "3", "--random-state", "0", "--threads", "1"]
-
-
-def run(argv, capsys):
-    """Run the command line; return its exit code, stdout and stderr."""
-    code = main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

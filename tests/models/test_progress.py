@@ -7,7 +7,6 @@ terminal's table and bars are checked with ``is_terminal`` patched.
 import re
 
 import pytest
-import torch
 from skorch.callbacks import ProgressBar
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
@@ -21,13 +20,7 @@ ESTIMATORS = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """The models are tiny: more threads only contend on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
