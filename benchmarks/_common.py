@@ -4,7 +4,6 @@ The scripts run as ``python benchmarks/NAME.py``, which puts this folder on
 ``sys.path``, so they import this module as ``_common``.
 """
 
-import importlib.metadata
 import os
 import platform
 import subprocess
@@ -62,16 +61,10 @@ def limit_threads(threads):
 
 
 def versions(packages=PACKAGES):
-    """Python, sklearn_rec and each of ``packages``: version, or None if not installed."""
-    import sklearn_rec
+    """Python, sklearn-rec and each of ``packages``: version, or None if not installed."""
+    from sklearn_rec._show_versions import dependencies_info
 
-    found = {"python": platform.python_version(), "sklearn_rec": sklearn_rec.__version__}
-    for name in packages:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+    return {"python": platform.python_version(), **dependencies_info(packages)}
 
 
 def git_commit():

@@ -17,9 +17,11 @@ __all__ = [
     "NeuralRecommender",
     "PopularityRecommender",
     "__version__",
+    "show_versions",
 ]
 
-_LAZY = {name: "models" for name in __all__ if name != "__version__"}
+_LAZY = {name: "models" for name in __all__ if name not in {"__version__", "show_versions"}}
+_LAZY["show_versions"] = "_show_versions"
 _SUBMODULES = {"cli", "datasets", "metrics", "model_selection", "models", "utils"}
 
 

@@ -10,8 +10,10 @@ codes, never on raw ids.
 """
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -19,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._explain import explanation_frame, fallback_explanation
 from ._features import FeatureEncoder, check_feature_table
 from ._interactions import item_popularity, most_popular, popularity_scores
+from ._typing import Array, Ids, Interactions, Target, TopN
 from ._validation import check_ids, check_interactions, check_positive_int
 from ._vocabulary import UNKNOWN, Vocabulary, check_id_column
 from .metrics._scorer import make_ranking_scorer
@@ -217,7 +220,7 @@ class RecommenderMixin(ABC):
 
     # -- query API --------------------------------------------------------------
 
-    def predict(self, X):
+    def predict(self, X: Interactions) -> Array:
         """Score each ``(user, item)`` row of ``X``.
 
         Ratings for ``loss="mse"``, the probability of an interaction for
@@ -237,7 +240,7 @@ class RecommenderMixin(ABC):
         check_is_fitted(self)
         return self._score_ids(*self._validate_X(X))
 
-    def score_items(self, users, items):
+    def score_items(self, users: Ids, items: Any) -> Array:
         """Score given candidate items for each user.
 
         Parameters
@@ -268,14 +271,14 @@ class RecommenderMixin(ABC):
 
     def recommend(
         self,
-        users,
-        n=10,
+        users: Ids,
+        n: int = 10,
         *,
-        exclude_seen=True,
-        items=None,
-        exclude_items=None,
-        return_fallback=False,
-    ):
+        exclude_seen: bool = True,
+        items: Ids | None = None,
+        exclude_items: Ids | None = None,
+        return_fallback: bool = False,
+    ) -> TopN:
         """Recommend the top ``n`` items for each user.
 
         Parameters
@@ -338,8 +341,15 @@ class RecommenderMixin(ABC):
         return self._item_vocabulary.ids[codes], scores
 
     def recommend_for_history(
-        self, history, n=10, *, ratings=None, exclude_seen=True, items=None, exclude_items=None
-    ):
+        self,
+        history: Ids,
+        n: int = 10,
+        *,
+        ratings: Target = None,
+        exclude_seen: bool = True,
+        items: Ids | None = None,
+        exclude_items: Ids | None = None,
+    ) -> TopN:
         """Recommend for a new user described only by the items they interacted with.
 
         The user is *folded in*: everything the model learned stays fixed,
@@ -462,7 +472,7 @@ class RecommenderMixin(ABC):
             candidates = np.arange(self._n_catalogue())
         return most_popular(self._item_popularity(), candidates, width)
 
-    def similar_items(self, items, n=10):
+    def similar_items(self, items: Ids, n: int = 10) -> TopN:
         """The ``n`` items most similar to each given item.
 
         Similarity is the estimator's own (the cosine of the item embeddings
@@ -494,7 +504,7 @@ class RecommenderMixin(ABC):
         top, scores = self._topk_similar(codes, width)
         return self._item_vocabulary.ids[top], scores
 
-    def explain(self, users, items, n=5):
+    def explain(self, users: Ids, items: Ids, n: int = 5) -> pd.DataFrame:
         """Why the model scores ``items`` as it does for ``users``: the largest contributions.
 
         A score is split into additive contributions, each of one *kind*:
@@ -573,7 +583,7 @@ class RecommenderMixin(ABC):
         ]
         return explanation_frame(explanations, users, items, n, self._item_vocabulary.ids, single)
 
-    def score(self, X, y=None):
+    def score(self, X: Interactions, y: Target = None) -> float:
         """NDCG@10 of the recommendations for the users of ``X``.
 
         Each row of ``X`` is a relevant item of its user (only rows with

@@ -1,6 +1,7 @@
 """Input validation shared by the estimators, the scorers and the splitters."""
 
 import numbers
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -8,10 +9,11 @@ from scipy import sparse
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.validation import _num_samples, assert_all_finite
 
+from ._typing import Array
 from ._vocabulary import check_id_column
 
 
-def check_interactions(X):
+def check_interactions(X: Any) -> tuple[Array, Array]:
     """Validate ``X`` and return its user and item id columns.
 
     ``X`` holds one interaction per row: column 0 the user id, column 1 the
@@ -62,7 +64,7 @@ def check_interactions(X):
     )
 
 
-def check_target(y, n_samples, *, binary=False):
+def check_target(y: Any, n_samples: int, *, binary: bool = False) -> Array | None:
     """Validate ``y`` (ratings, weights or labels) and return it as float64.
 
     Parameters
@@ -100,7 +102,7 @@ def check_target(y, n_samples, *, binary=False):
     return y
 
 
-def check_ids(values, name):
+def check_ids(values: Any, name: str) -> Array:
     """Validate a 1-D collection of query ids (a scalar counts as one id)."""
     if np.ndim(values) == 0:
         values = [values]
@@ -113,7 +115,7 @@ def check_ids(values, name):
     return check_id_column(values, name)
 
 
-def check_positive_int(value, name, *, minimum=1):
+def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     """Check that ``value`` is an int (not a bool) of at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}.")

@@ -38,3 +38,18 @@ def test_baselines_fit_and_recommend_without_torch():
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_package_ships_its_type_information():
+    # PEP 561: without py.typed beside the modules, type checkers ignore the hints.
+    from importlib.resources import files
+
+    assert files("sklearn_rec").joinpath("py.typed").is_file()
+
+
+def test_show_versions_loads_without_torch():
+    code = (
+        "import sys\nfrom sklearn_rec import show_versions\n"
+        "assert 'torch' not in sys.modules, 'torch loaded'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

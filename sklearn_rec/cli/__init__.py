@@ -24,6 +24,7 @@ traceback.
 import argparse
 import sys
 import traceback
+from collections.abc import Sequence
 
 import torch
 
@@ -406,7 +407,7 @@ def _add_explain(commands, common):
     explain.set_defaults(handler=_commands.explain)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
     Parameters

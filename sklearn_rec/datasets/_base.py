@@ -25,7 +25,7 @@ The checksum is written as pooch takes it, ``"<algorithm>:<hex digest>"``
 logger = logging.getLogger(__name__)
 
 
-def get_data_home(data_home=None):
+def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
     """Return the folder where the dataset loaders look for (and download) data.
 
     The folder is, in order of precedence: ``data_home`` when given, the

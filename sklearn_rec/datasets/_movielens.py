@@ -12,8 +12,10 @@ ACM Transactions on Interactive Intelligent Systems (TiiS) 5(4), 2015.
 https://doi.org/10.1145/2827872
 """
 
+import os
 from collections import namedtuple
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,15 +169,15 @@ _RATING_DTYPES = {"user": np.int64, "item": np.int64, "rating": np.float64, "tim
 
 
 def fetch_movielens(
-    variant="100k",
+    variant: str = "100k",
     *,
-    data_home=None,
-    download_if_missing=True,
-    return_X_y=False,
-    as_frame=True,
-    n_retries=3,
-    delay=1.0,
-):
+    data_home: str | os.PathLike[str] | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+    as_frame: bool = True,
+    n_retries: int = 3,
+    delay: float = 1.0,
+) -> Any:
     """Load a MovieLens rating data set (GroupLens Research).
 
     ==================  =========  =======  ======  ===========  =========

@@ -7,6 +7,8 @@ import pandas as pd
 from scipy.special import expit, log_expit
 from sklearn.utils import check_random_state
 
+from .._typing import Array
+
 # Spread (log-space standard deviation) of the users' activity weights: with
 # 1.0 the most active 1% of users are about ten times as active as the median.
 _ACTIVITY_SIGMA = 1.0
@@ -35,19 +37,19 @@ _BOOLS = (bool, np.bool_)
 
 
 def make_interactions(
-    n_users=200,
-    n_items=300,
-    n_interactions=10_000,
+    n_users: int = 200,
+    n_items: int = 300,
+    n_interactions: int = 10_000,
     *,
-    n_factors=8,
-    popularity_skew=1.0,
-    selection_strength=2.0,
-    noise=0.5,
-    implicit=False,
-    rating_range=(1, 5),
-    timestamps=False,
-    random_state=None,
-):
+    n_factors: int = 8,
+    popularity_skew: float = 1.0,
+    selection_strength: float = 2.0,
+    noise: float = 0.5,
+    implicit: bool = False,
+    rating_range: tuple[float, float] = (1, 5),
+    timestamps: bool = False,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple[pd.DataFrame, Array]:
     """Generate user-item interactions with a planted low-rank structure.
 
     The generative model:

@@ -21,11 +21,13 @@ Two kinds of averaging:
 """
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import UndefinedMetricWarning
 
+from .._typing import Array, Interactions
 from .._validation import check_interactions, check_positive_int, check_real
 from ._ranking import _as_rows, _check_average, _flatten
 
@@ -167,7 +169,7 @@ def _popularity(X_train):
     return X_train if isinstance(X_train, _Popularity) else _Popularity.from_interactions(X_train)
 
 
-def catalogue_coverage_at_k(y_pred, catalogue, *, k=10):
+def catalogue_coverage_at_k(y_pred: Any, catalogue: Any, *, k: int = 10) -> float:
     r"""Catalogue coverage: the share of the catalogue recommended to anyone.
 
     With :math:`L_u` the first ``k`` items of the list of user :math:`u` and
@@ -213,7 +215,9 @@ def catalogue_coverage_at_k(y_pred, catalogue, *, k=10):
     return len(recommended) / len(catalogue)
 
 
-def novelty_at_k(y_pred, X_train, *, k=10, average=True):
+def novelty_at_k(
+    y_pred: Any, X_train: Interactions, *, k: int = 10, average: bool = True
+) -> float | Array:
     r"""Novelty: the mean self-information of the recommended items.
 
     With :math:`U_i` the training users of item :math:`i`, :math:`U` all
@@ -283,7 +287,9 @@ def novelty_at_k(y_pred, X_train, *, k=10, average=True):
     return lists.per_list_mean(-np.log2(counts / popularity.n_users), f"Novelty@{k}", average)
 
 
-def average_popularity_at_k(y_pred, X_train, *, k=10, average=True):
+def average_popularity_at_k(
+    y_pred: Any, X_train: Interactions, *, k: int = 10, average: bool = True
+) -> float | Array:
     r"""Average recommendation popularity (ARP) of the listed items.
 
     With :math:`\phi(i)` the number of training users of item :math:`i` and
@@ -351,7 +357,14 @@ def _long_tail(popularity, head_share):
     return counts < threshold
 
 
-def long_tail_share_at_k(y_pred, X_train, *, k=10, head_share=0.8, average=True):
+def long_tail_share_at_k(
+    y_pred: Any,
+    X_train: Interactions,
+    *,
+    k: int = 10,
+    head_share: float = 0.8,
+    average: bool = True,
+) -> float | Array:
     r"""Share of long-tail items in each list (APLT).
 
     The short head :math:`H` is the set of most popular training items that
@@ -429,7 +442,7 @@ def _exposure_counts(y_pred, catalogue, k):
     return exposure
 
 
-def gini_index_at_k(y_pred, catalogue, *, k=10):
+def gini_index_at_k(y_pred: Any, catalogue: Any, *, k: int = 10) -> float:
     r"""Gini index of the exposure of the catalogue's items.
 
     With :math:`x_{(1)} \leq \dots \leq x_{(n)}` the number of lists that
@@ -497,7 +510,7 @@ def gini_index_at_k(y_pred, catalogue, *, k=10):
     return float(np.arange(1 - n, n, 2) @ exposure / (n * total))
 
 
-def exposure_entropy_at_k(y_pred, *, k=10):
+def exposure_entropy_at_k(y_pred: Any, *, k: int = 10) -> float:
     r"""Shannon entropy (in bits) of the exposure of the recommended items.
 
     With :math:`x_i` the number of lists that recommend item :math:`i` among
@@ -574,7 +587,9 @@ def _check_item_vectors(item_vectors):
     return item_vectors.index, vectors
 
 
-def intra_list_diversity_at_k(y_pred, item_vectors, *, k=10, average=True):
+def intra_list_diversity_at_k(
+    y_pred: Any, item_vectors: Any, *, k: int = 10, average: bool = True
+) -> float | Array:
     r"""Intra-list diversity: one minus the mean cosine similarity of pairs in a list.
 
     With :math:`L_u` the first ``k`` items of the list of user :math:`u`,

@@ -13,11 +13,13 @@ relevant, then averaged over the users that have at least one relevant item.
 
 import warnings
 from collections.abc import Iterable, Set, Sized
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import UndefinedMetricWarning
 
+from .._typing import Array
 from .._validation import check_positive_int
 
 __all__ = [
@@ -233,7 +235,7 @@ def _hit_rate(hits, n_relevant, k):
     return hits.any(axis=1).astype(np.float64)
 
 
-def ndcg_at_k(y_true, y_pred, *, k=10, average=True):
+def ndcg_at_k(y_true: Any, y_pred: Any, *, k: int = 10, average: bool = True) -> float | Array:
     r"""Normalized discounted cumulative gain at rank k, binary relevance.
 
     With :math:`h_{u,i} = 1` if the :math:`i`-th recommended item of user
@@ -290,7 +292,7 @@ def ndcg_at_k(y_true, y_pred, *, k=10, average=True):
     return _score(y_true, y_pred, k, average, _ndcg, "NDCG")
 
 
-def precision_at_k(y_true, y_pred, *, k=10, average=True):
+def precision_at_k(y_true: Any, y_pred: Any, *, k: int = 10, average: bool = True) -> float | Array:
     r"""Precision at rank k: the fraction of the top k recommendations that hit.
 
     With :math:`h_{u,i} = 1` if the :math:`i`-th recommended item of user
@@ -346,7 +348,7 @@ def precision_at_k(y_true, y_pred, *, k=10, average=True):
     return _score(y_true, y_pred, k, average, _precision, "Precision")
 
 
-def recall_at_k(y_true, y_pred, *, k=10, average=True):
+def recall_at_k(y_true: Any, y_pred: Any, *, k: int = 10, average: bool = True) -> float | Array:
     r"""Recall at rank k: the fraction of relevant items in the top k.
 
     With :math:`h_{u,i} = 1` if the :math:`i`-th recommended item of user
@@ -402,7 +404,7 @@ def recall_at_k(y_true, y_pred, *, k=10, average=True):
     return _score(y_true, y_pred, k, average, _recall, "Recall")
 
 
-def map_at_k(y_true, y_pred, *, k=10, average=True):
+def map_at_k(y_true: Any, y_pred: Any, *, k: int = 10, average: bool = True) -> float | Array:
     r"""Mean average precision at rank k.
 
     With :math:`h_{u,i} = 1` if the :math:`i`-th recommended item of user
@@ -460,7 +462,7 @@ def map_at_k(y_true, y_pred, *, k=10, average=True):
     return _score(y_true, y_pred, k, average, _average_precision, "MAP")
 
 
-def mrr_at_k(y_true, y_pred, *, k=10, average=True):
+def mrr_at_k(y_true: Any, y_pred: Any, *, k: int = 10, average: bool = True) -> float | Array:
     r"""Mean reciprocal rank at rank k.
 
     With :math:`r_u` the rank (1-based) of the first relevant item in the
@@ -516,7 +518,7 @@ def mrr_at_k(y_true, y_pred, *, k=10, average=True):
     return _score(y_true, y_pred, k, average, _reciprocal_rank, "MRR")
 
 
-def hit_rate_at_k(y_true, y_pred, *, k=10, average=True):
+def hit_rate_at_k(y_true: Any, y_pred: Any, *, k: int = 10, average: bool = True) -> float | Array:
     r"""Hit rate at rank k: whether any of the top k recommendations hits.
 
     With :math:`h_{u,i} = 1` if the :math:`i`-th recommended item of user

@@ -1,10 +1,14 @@
 """Ranking scorers: ``scoring=`` callables for model selection tools."""
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
+from .._typing import Interactions
 from .._validation import check_interactions, check_positive_int, check_real, check_target
 from ._beyond import (
     _check_item_vectors,
@@ -222,8 +226,14 @@ class RankingScorer:
 
 
 def make_ranking_scorer(
-    metric, k=10, *, exclude_seen=True, positive_threshold=None, n_negatives=None, random_state=None
-):
+    metric: str | Callable[..., Any],
+    k: int = 10,
+    *,
+    exclude_seen: bool = True,
+    positive_threshold: float | None = None,
+    n_negatives: int | None = None,
+    random_state: int | np.random.RandomState | None = None,
+) -> Callable[..., float]:
     """Make a scorer from a top-k ranking metric.
 
     Greater is better for every ranking metric, so the scorer returns the
@@ -418,15 +428,15 @@ class BeyondAccuracyScorer:
 
 
 def make_beyond_accuracy_scorer(
-    metric,
-    k=10,
+    metric: str | Callable[..., Any],
+    k: int = 10,
     *,
-    exclude_seen=True,
-    X_train=None,
-    item_vectors=None,
-    head_share=0.8,
-    greater_is_better=None,
-):
+    exclude_seen: bool = True,
+    X_train: Interactions | None = None,
+    item_vectors: Any = None,
+    head_share: float = 0.8,
+    greater_is_better: bool | None = None,
+) -> Callable[..., float]:
     """Make a scorer from a beyond-accuracy metric of the recommendation lists.
 
     The scorer recommends the ``k`` best items of the whole catalogue to each

@@ -9,22 +9,32 @@ positions, so that it can be passed as ``cv=`` to
 
 import inspect
 import numbers
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from .._typing import Array, Interactions, Target
 from .._validation import check_interactions, check_option, check_positive_int
 
 
-class _BaseSplitter:
+class _BaseSplitter(ABC):
     """Splitter protocol on top of ``_iter_masks``, which yields boolean masks.
 
     The train and test masks are separate, rather than one the complement of
     the other, because some splitters drop rows from both parts.
     """
 
-    def split(self, X, y=None, groups=None):
+    @abstractmethod
+    def _iter_masks(self, X: Interactions) -> Iterator[tuple[Array, Array]]:
+        """Yield ``(train, test)`` boolean masks over the rows of ``X``."""
+
+    def split(
+        self, X: Interactions, y: Target = None, groups: Any = None
+    ) -> Iterator[tuple[Array, Array]]:
         """Yield ``(train, test)`` row indices.
 
         Parameters
@@ -43,7 +53,7 @@ class _BaseSplitter:
         for train, test in self._iter_masks(X):
             yield np.flatnonzero(train), np.flatnonzero(test)
 
-    def get_n_splits(self, X=None, y=None, groups=None):
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """Number of splits: 1."""
         return 1
 
@@ -86,12 +96,18 @@ class UserHoldoutSplit(_BaseSplitter):
     True
     """
 
-    def __init__(self, test_size=0.2, *, n_splits=1, random_state=None):
+    def __init__(
+        self,
+        test_size: float = 0.2,
+        *,
+        n_splits: int = 1,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.test_size = test_size
         self.n_splits = n_splits
         self.random_state = random_state
 
-    def get_n_splits(self, X=None, y=None, groups=None):
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """Number of splits: ``n_splits``."""
         return check_positive_int(self.n_splits, "n_splits")
 
@@ -152,11 +168,13 @@ class UserKFold(_BaseSplitter):
     True
     """
 
-    def __init__(self, n_splits=5, *, random_state=None):
+    def __init__(
+        self, n_splits: int = 5, *, random_state: int | np.random.RandomState | None = None
+    ) -> None:
         self.n_splits = n_splits
         self.random_state = random_state
 
-    def get_n_splits(self, X=None, y=None, groups=None):
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """Number of splits: ``n_splits``."""
         return check_positive_int(self.n_splits, "n_splits", minimum=2)
 
@@ -212,7 +230,7 @@ class LeaveLastOutSplit(_BaseSplitter):
     (array([1, 2, 3, 5]), array([0, 4]))
     """
 
-    def __init__(self, n_test=1, *, time_column="timestamp"):
+    def __init__(self, n_test: int = 1, *, time_column: str = "timestamp") -> None:
         self.n_test = n_test
         self.time_column = time_column
 
@@ -273,7 +291,9 @@ class TemporalSplit(_BaseSplitter):
     (array([0, 1, 2]), array([3]))
     """
 
-    def __init__(self, cutoff=None, *, test_size=None, time_column="timestamp"):
+    def __init__(
+        self, cutoff: Any = None, *, test_size: float | None = None, time_column: str = "timestamp"
+    ) -> None:
         self.cutoff = cutoff
         self.test_size = test_size
         self.time_column = time_column
@@ -341,13 +361,20 @@ class ColdStartSplit(_BaseSplitter):
     (10, 0)
     """
 
-    def __init__(self, entity="user", test_size=0.2, *, n_splits=1, random_state=None):
+    def __init__(
+        self,
+        entity: str = "user",
+        test_size: float = 0.2,
+        *,
+        n_splits: int = 1,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.entity = entity
         self.test_size = test_size
         self.n_splits = n_splits
         self.random_state = random_state
 
-    def get_n_splits(self, X=None, y=None, groups=None):
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """Number of splits: ``n_splits``."""
         return check_positive_int(self.n_splits, "n_splits")
 

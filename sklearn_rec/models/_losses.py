@@ -100,8 +100,8 @@ class Loss:
         ``weight_decay=None``.
     """
 
-    name = None
-    criterion = None
+    name: str
+    criterion: type[torch.nn.Module]
     ratings = False
     samples_negatives = False
     paired = False

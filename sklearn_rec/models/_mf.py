@@ -1,12 +1,15 @@
 """MatrixFactorization: biased matrix factorization on skorch."""
 
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.utils._param_validation import Interval
 
 from .._docs import fill_doc
+from .._typing import Ids
 from .._vocabulary import UNKNOWN
 from ._explain import ridge_explanation
 from ._fold_in import ridge_fold_in
@@ -227,36 +230,36 @@ class MatrixFactorization(RecommenderNet):
 
     def __init__(
         self,
-        n_factors=32,
+        n_factors: int = 32,
         *,
-        loss="mse",
-        positive_threshold=None,
-        n_negatives=4,
-        negative_sampling="unseen",
-        weight_decay=None,
-        lr=0.01,
-        optimizer=torch.optim.Adam,
-        sparse=False,
-        max_epochs=20,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=5,
-        tol=1e-4,
-        batch_size=1024,
-        handle_unknown="error",
-        clip_ratings=True,
-        user_features=None,
-        item_features=None,
-        feature_scale=0.3,
-        user_ids=None,
-        item_ids=None,
-        store_seen=True,
-        callbacks=None,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        **kwargs,
-    ):
+        loss: str = "mse",
+        positive_threshold: float | None = None,
+        n_negatives: int = 4,
+        negative_sampling: str = "unseen",
+        weight_decay: float | None = None,
+        lr: float = 0.01,
+        optimizer: type[torch.optim.Optimizer] = torch.optim.Adam,
+        sparse: bool = False,
+        max_epochs: int = 20,
+        early_stopping: bool | str = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        tol: float = 1e-4,
+        batch_size: int = 1024,
+        handle_unknown: str = "error",
+        clip_ratings: bool = True,
+        user_features: pd.DataFrame | None = None,
+        item_features: pd.DataFrame | None = None,
+        feature_scale: float = 0.3,
+        user_ids: Ids | None = None,
+        item_ids: Ids | None = None,
+        store_seen: bool = True,
+        callbacks: list[Any] | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        device: str | torch.device = "cpu",
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
         self.n_factors = n_factors
         self.loss = loss
         self.positive_threshold = positive_threshold

@@ -18,11 +18,14 @@ Prefix-routed parameters (``optimizer__*``, ``module__*``, ``callbacks__*``,
 ...) work as in skorch.
 """
 
+from __future__ import annotations
+
 import math
 import signal
 import threading
 from contextlib import contextmanager
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -43,6 +46,7 @@ from skorch.utils import is_dataset
 
 from .._base import RecommenderMixin, _unknown_error
 from .._interactions import add_interactions, interaction_matrix
+from .._typing import Interactions, Target
 from .._validation import (
     check_interactions,
     check_positive_int,
@@ -56,6 +60,9 @@ from ._fold_in import fold_in, negative_pool, top_items_for_state
 from ._losses import LOSSES
 from ._progress import EpochLog, EpochProgressBar, Progress, quiet_queries
 from ._topk import top_items, top_similar
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
 
@@ -110,13 +117,13 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     use_caching = "auto"
     torch_load_kwargs = None
     initialized_ = False
-    history_ = None
+    history_: Any = None
     # The early-stopping monitor of the fit in progress (set by ``_fit`` only).
     _monitor = None
     # The lowest and highest training rating (None without ratings, and in
     # models saved before it was kept).
     _y_range = None
-    virtual_params_ = {}
+    virtual_params_: dict[str, object] = {}
 
     # Floats of scores held at once while ranking: bounds the memory of
     # ``recommend`` and ``similar_items`` whatever the catalogue size.
@@ -530,7 +537,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     # -- fitting -----------------------------------------------------------------
 
-    def fit(self, X, y=None, **fit_params):
+    def fit(self, X: Interactions, y: Target = None, **fit_params: Any) -> Self:
         """Fit the model to interactions.
 
         Parameters
@@ -749,7 +756,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 "positive_threshold=None to make every row a positive."
             )
 
-    def partial_fit(self, X, y=None, **fit_params):
+    def partial_fit(self, X: Interactions, y: Target = None, **fit_params: Any) -> Self:
         """Continue training on more interactions of known users and items.
 
         Trains ``max_epochs`` more epochs on ``X`` without re-initialising the

@@ -1,13 +1,17 @@
 """NeuralRecommender: neural collaborative filtering (NCF / NeuMF) on skorch."""
 
 import numbers
+from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._docs import fill_doc
+from .._typing import Ids
 from ._net import RecommenderNet
 from .modules import ACTIVATIONS, NCFModule
 
@@ -225,40 +229,40 @@ class NeuralRecommender(RecommenderNet):
 
     def __init__(
         self,
-        embedding_dim=16,
-        hidden_units=(32, 16),
+        embedding_dim: int = 16,
+        hidden_units: Sequence[int] = (32, 16),
         *,
-        dropout=0.0,
-        activation="relu",
-        architecture="neumf",
-        loss="sampled_softmax",
-        positive_threshold=None,
-        n_negatives="auto",
-        negative_sampling="unseen",
-        weight_decay=1e-2,
-        lr=1e-2,
-        optimizer=torch.optim.Adam,
-        sparse=False,
-        max_epochs=50,
-        early_stopping="auto",
-        validation_fraction=0.1,
-        n_iter_no_change=5,
-        tol=1e-4,
-        batch_size="auto",
-        handle_unknown="error",
-        clip_ratings=True,
-        user_features=None,
-        item_features=None,
-        feature_scale=1.0,
-        user_ids=None,
-        item_ids=None,
-        store_seen=True,
-        callbacks=None,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        **kwargs,
-    ):
+        dropout: float = 0.0,
+        activation: str = "relu",
+        architecture: str = "neumf",
+        loss: str = "sampled_softmax",
+        positive_threshold: float | None = None,
+        n_negatives: int | str = "auto",
+        negative_sampling: str = "unseen",
+        weight_decay: float | None = 1e-2,
+        lr: float = 1e-2,
+        optimizer: type[torch.optim.Optimizer] = torch.optim.Adam,
+        sparse: bool = False,
+        max_epochs: int = 50,
+        early_stopping: bool | str = "auto",
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        tol: float = 1e-4,
+        batch_size: int | str = "auto",
+        handle_unknown: str = "error",
+        clip_ratings: bool = True,
+        user_features: pd.DataFrame | None = None,
+        item_features: pd.DataFrame | None = None,
+        feature_scale: float = 1.0,
+        user_ids: Ids | None = None,
+        item_ids: Ids | None = None,
+        store_seen: bool = True,
+        callbacks: list[Any] | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        device: str | torch.device = "cpu",
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
         self.embedding_dim = embedding_dim
         self.hidden_units = hidden_units
         self.dropout = dropout
