@@ -8,8 +8,11 @@ matrix ``W`` of zero diagonal. The same formula folds a new user in exactly
 (``similar_items``: the scores of a history of that one item).
 """
 
+from __future__ import annotations
+
 from abc import abstractmethod
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
@@ -23,6 +26,10 @@ from .._docs import fill_doc
 from .._explain import Explanation
 from .._interactions import interaction_matrix, item_popularity, popularity_scores
 from .._validation import check_interactions, check_target
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+from .._typing import Interactions, Target
 
 __all__ = ["EASE", "ItemKNN", "PopularityRecommender"]
 
@@ -58,7 +65,7 @@ class _HistoryRecommender(RecommenderMixin, BaseEstimator):
     _parameter_constraints = {"handle_unknown": [StrOptions({"error", "fallback"})]}
     _predicts_ratings = False
 
-    def fit(self, X, y=None):
+    def fit(self, X: Interactions, y: Target = None) -> Self:
         """Fit the model to implicit feedback.
 
         Parameters
@@ -202,16 +209,16 @@ class PopularityRecommender(_HistoryRecommender):
     Examples
     --------
     >>> from sklearn_rec import PopularityRecommender
-    >>> X = [[0, "a"], [1, "a"], [1, "b"], [2, "c"], [2, "a"]]
+    >>> X = [[0, "a"], [1, "a"], [1, "b"], [2, "c"], [2, "a"], [3, "b"]]
     >>> model = PopularityRecommender().fit(X)
     >>> model.popularity_
-    array([3., 1., 1.])
-    >>> model.recommend([0, 1], n=2)[0]
+    array([3., 2., 1.])
+    >>> model.recommend([0, 3], n=2)[0]
     array([['b', 'c'],
-           ['c', 'a']], dtype=object)
+           ['a', 'c']], dtype=object)
     """
 
-    def __init__(self, *, handle_unknown="error"):
+    def __init__(self, *, handle_unknown: str = "error") -> None:
         self.handle_unknown = handle_unknown
 
     def _fit_scores(self, positives):
@@ -316,7 +323,9 @@ class ItemKNN(_ItemItemRecommender):
         "shrinkage": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, n_neighbors=100, *, shrinkage=10.0, handle_unknown="error"):
+    def __init__(
+        self, n_neighbors: int = 100, *, shrinkage: float = 10.0, handle_unknown: str = "error"
+    ) -> None:
         self.n_neighbors = n_neighbors
         self.shrinkage = shrinkage
         self.handle_unknown = handle_unknown
@@ -411,7 +420,7 @@ class EASE(_ItemItemRecommender):
         "l2": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, l2=500.0, *, handle_unknown="error"):
+    def __init__(self, l2: float = 500.0, *, handle_unknown: str = "error") -> None:
         self.l2 = l2
         self.handle_unknown = handle_unknown
 

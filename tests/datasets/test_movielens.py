@@ -23,8 +23,6 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 from sklearn_rec.datasets import _movielens, fetch_movielens, get_data_home
 from sklearn_rec.datasets._base import RemoteFileMetadata
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
 def ml100k(movielens_home):

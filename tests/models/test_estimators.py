@@ -54,7 +54,9 @@ def test_chunking_does_not_change_results(estimator):
     model._score_budget = 7  # one user per chunk
     result = model.recommend(np.arange(20), n=5)
     np.testing.assert_array_equal(result[0], expected[0])
-    np.testing.assert_allclose(result[1], expected[1], rtol=1e-5, atol=1e-7)
+    # float32 sums of another order: a few units in the last place of the largest score.
+    atol = 1e-6 * np.abs(expected[1]).max()
+    np.testing.assert_allclose(result[1], expected[1], rtol=1e-5, atol=atol)
 
 
 def test_matrix_factorization_rating_fallback():
