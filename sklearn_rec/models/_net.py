@@ -756,7 +756,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 "positive_threshold=None to make every row a positive."
             )
 
-    def partial_fit(self, X: Interactions, y: Target = None, **fit_params: Any) -> Self:
+    def partial_fit(
+        self, X: Interactions, y: Target = None, classes: Any = None, **fit_params: Any
+    ) -> Self:
         """Continue training on more interactions of known users and items.
 
         Trains ``max_epochs`` more epochs on ``X`` without re-initialising the
@@ -771,6 +773,10 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         ----------
         X, y, **fit_params
             As in :meth:`fit`.
+        classes : None
+            Ignored: the parameter of scikit-learn's incremental-learning
+            protocol, kept as in skorch's ``NeuralNet.partial_fit`` (whose
+            metadata-routing declaration names it).
 
         Returns
         -------

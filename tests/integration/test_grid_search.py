@@ -14,6 +14,23 @@ from sklearn_rec import MatrixFactorization, NeuralRecommender
 from sklearn_rec.metrics import make_ranking_scorer
 
 
+@pytest.mark.parametrize(
+    "estimator", [MatrixFactorization(max_epochs=1), NeuralRecommender(max_epochs=1)], ids=repr
+)
+def test_metadata_routing_of_every_method(estimator):
+    # skorch >= 1.4 declares partial_fit's ``classes`` UNUSED for routing: a
+    # partial_fit without that parameter broke routing (GridSearchCV without
+    # scoring, on scikit-learn 1.6 and 1.7).
+    routing = estimator.get_metadata_routing()  # raised ValueError
+    assert routing._serialize() == {"$self_request": {}}  # no metadata requested
+    estimator.partial_fit(*_tiny(), classes=None)  # accepted and ignored, as in skorch
+
+
+def _tiny():
+    users, items = np.divmod(np.arange(60), 6)
+    return np.column_stack([users, items]), np.ones(60)
+
+
 def test_grid_search_default_scoring_is_ndcg(implicit):
     search = GridSearchCV(
         NeuralRecommender(max_epochs=2, random_state=0),
