@@ -121,6 +121,15 @@ verbose : int, default=0
     skorch's prefix-routed parameters: ``optimizer__*``, ``module__*``,
     ``criterion__*``, ``callbacks__*``, ``iterator_train__*``,
     ``iterator_valid__*``.""",
+    "positive_threshold_baseline": """\
+positive_threshold : float or None, default=None
+    Turn ratings into implicit feedback inside ``fit``: ``y`` then holds
+    ratings (required), rows rated ``>= positive_threshold`` are the
+    positives the model learns from and the others count as seen only, as
+    if ``y`` held ``y >= positive_threshold``. ``fit`` raises a
+    ``ValueError`` for a threshold outside the range of ``y``. As for the
+    neural estimators, it does not change what ``score`` counts as
+    relevant.""",
     "handle_unknown_ranking": """\
 handle_unknown : {"error", "fallback"}, default="error"
     Users or items not seen in ``fit`` at prediction time: ``"error"``

@@ -102,6 +102,34 @@ def check_target(y: Any, n_samples: int, *, binary: bool = False) -> Array | Non
     return y
 
 
+def threshold_labels(y: Any, n_samples: int, threshold: float, *, check_range: bool) -> Array:
+    """Ratings ``y`` as the 0/1 labels ``y >= threshold`` (``positive_threshold``).
+
+    ``check_range`` (in ``fit``) rejects a threshold outside the ratings,
+    which would make every row a positive, or none.
+    """
+    y = check_target(y, n_samples)
+    low, high = y.min(), y.max()
+    if check_range and not low <= threshold <= high:
+        raise ValueError(
+            f"positive_threshold={threshold!r} is outside the range of the ratings y, "
+            f"[{low:g}, {high:g}]: rows with y >= positive_threshold are the positives, so "
+            f"{'none' if threshold > high else 'every one'} of them would be. Pick a "
+            "threshold within the ratings, or None when y holds 0/1 labels."
+        )
+    return (y >= threshold).astype(np.float64)
+
+
+def missing_ratings_error(owner: str, threshold: float) -> ValueError:
+    """The error for ``positive_threshold`` without ``y``."""
+    return ValueError(
+        f"{owner} requires y to be passed, but the target y is None: "
+        f"positive_threshold={threshold!r} makes the rows with ratings "
+        "y >= positive_threshold the positives. Pass the ratings as y, or set "
+        "positive_threshold=None to make every row a positive."
+    )
+
+
 def check_ids(values: Any, name: str) -> Array:
     """Validate a 1-D collection of query ids (a scalar counts as one id)."""
     if np.ndim(values) == 0:

@@ -25,7 +25,12 @@ from .._base import RecommenderMixin
 from .._docs import fill_doc
 from .._explain import Explanation
 from .._interactions import interaction_matrix, item_popularity, popularity_scores
-from .._validation import check_interactions, check_target
+from .._validation import (
+    check_interactions,
+    check_target,
+    missing_ratings_error,
+    threshold_labels,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -62,7 +67,10 @@ class _HistoryRecommender(RecommenderMixin, BaseEstimator):
     the scores of the whole catalogue for each row of a history matrix ``H``.
     """
 
-    _parameter_constraints = {"handle_unknown": [StrOptions({"error", "fallback"})]}
+    _parameter_constraints = {
+        "positive_threshold": [Interval(Real, None, None, closed="neither"), None],
+        "handle_unknown": [StrOptions({"error", "fallback"})],
+    }
     _predicts_ratings = False
 
     def fit(self, X: Interactions, y: Target = None) -> Self:
@@ -75,8 +83,10 @@ class _HistoryRecommender(RecommenderMixin, BaseEstimator):
             1 (any hashable ids), optional further columns. A repeated pair
             counts once.
         y : array-like of shape (n_samples,), default=None
-            Optional 0/1 labels; ``None`` makes every row a positive. Rows
-            labelled 0 are not learned from, but count as seen (``seen_``).
+            Optional 0/1 labels, or ratings with ``positive_threshold``;
+            ``None`` makes every row a positive. Rows labelled 0 (rated
+            below the threshold) are not learned from, but count as seen
+            (``seen_``).
 
         Returns
         -------
@@ -85,7 +95,12 @@ class _HistoryRecommender(RecommenderMixin, BaseEstimator):
         """
         self._validate_params()
         users, items = check_interactions(X)
-        y = check_target(y, len(users), binary=True)
+        if self.positive_threshold is None:
+            y = check_target(y, len(users), binary=True)
+        elif y is None:
+            raise missing_ratings_error(type(self).__name__, self.positive_threshold)
+        else:
+            y = threshold_labels(y, len(users), self.positive_threshold, check_range=True)
         validate_data(self, X, reset=True, skip_check_array=True)
         self._fit_vocabulary(users, items)
         user_codes = self._user_vocabulary.encode(users)
@@ -101,6 +116,11 @@ class _HistoryRecommender(RecommenderMixin, BaseEstimator):
         )
         self._fit_scores(self._positives)
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required |= self.positive_threshold is not None
+        return tags
 
     @abstractmethod
     def _fit_scores(self, positives):
@@ -182,6 +202,7 @@ class PopularityRecommender(_HistoryRecommender):
 
     Parameters
     ----------
+    {{positive_threshold_baseline}}
     {{handle_unknown_ranking}}
 
     Attributes
@@ -218,7 +239,10 @@ class PopularityRecommender(_HistoryRecommender):
            ['a', 'c']], dtype=object)
     """
 
-    def __init__(self, *, handle_unknown: str = "error") -> None:
+    def __init__(
+        self, *, positive_threshold: float | None = None, handle_unknown: str = "error"
+    ) -> None:
+        self.positive_threshold = positive_threshold
         self.handle_unknown = handle_unknown
 
     def _fit_scores(self, positives):
@@ -282,6 +306,7 @@ class ItemKNN(_ItemItemRecommender):
     shrinkage : float, default=10.0
         Added to the denominator of the cosine: it shrinks the similarity of
         items with few users in common, whose cosine is noisy.
+    {{positive_threshold_baseline}}
     {{handle_unknown_ranking}}
 
     Attributes
@@ -324,10 +349,16 @@ class ItemKNN(_ItemItemRecommender):
     }
 
     def __init__(
-        self, n_neighbors: int = 100, *, shrinkage: float = 10.0, handle_unknown: str = "error"
+        self,
+        n_neighbors: int = 100,
+        *,
+        shrinkage: float = 10.0,
+        positive_threshold: float | None = None,
+        handle_unknown: str = "error",
     ) -> None:
         self.n_neighbors = n_neighbors
         self.shrinkage = shrinkage
+        self.positive_threshold = positive_threshold
         self.handle_unknown = handle_unknown
 
     def _fit_item_weights(self, positives):
@@ -375,6 +406,7 @@ class EASE(_ItemItemRecommender):
         The L2 penalty ``lambda`` on ``B``. Larger values shrink the weights
         toward 0 and favour popular items less; Steck's paper reports
         best values in the hundreds on MovieLens-20M, Netflix and MSD.
+    {{positive_threshold_baseline}}
     {{handle_unknown_ranking}}
 
     Attributes
@@ -420,8 +452,15 @@ class EASE(_ItemItemRecommender):
         "l2": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, l2: float = 500.0, *, handle_unknown: str = "error") -> None:
+    def __init__(
+        self,
+        l2: float = 500.0,
+        *,
+        positive_threshold: float | None = None,
+        handle_unknown: str = "error",
+    ) -> None:
         self.l2 = l2
+        self.positive_threshold = positive_threshold
         self.handle_unknown = handle_unknown
 
     def _fit_item_weights(self, positives):

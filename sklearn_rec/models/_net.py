@@ -51,6 +51,8 @@ from .._validation import (
     check_interactions,
     check_positive_int,
     check_target,
+    missing_ratings_error,
+    threshold_labels,
 )
 from .._vocabulary import UNKNOWN
 from ._data import InteractionDataset, InteractionIterator, NegativeSampler
@@ -371,23 +373,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         """``y`` as the loss takes it: ratings, or 0/1 labels.
 
         With ``positive_threshold``, ``y`` holds ratings and the labels are
-        ``y >= positive_threshold``. ``check_range`` (in ``fit``) rejects a
-        threshold outside the ratings, which would make every row a
-        positive, or none.
+        ``y >= positive_threshold`` (``check_range``: see ``threshold_labels``).
         """
         threshold = self.positive_threshold
         if threshold is None or y is None:
             return check_target(y, n_rows, binary=not self._loss.ratings)
-        y = check_target(y, n_rows)
-        low, high = y.min(), y.max()
-        if check_range and not low <= threshold <= high:
-            raise ValueError(
-                f"positive_threshold={threshold!r} is outside the range of the ratings y, "
-                f"[{low:g}, {high:g}]: rows with y >= positive_threshold are the positives, so "
-                f"{'none' if threshold > high else 'every one'} of them would be. Pick a "
-                "threshold within the ratings, or None when y holds 0/1 labels."
-            )
-        return (y >= threshold).astype(np.float64)
+        return threshold_labels(y, n_rows, threshold, check_range=check_range)
 
     def _encoded_dataset(self, users, items, y):
         user_codes, item_codes = (
@@ -749,12 +740,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 "feedback."
             )
         if self.positive_threshold is not None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None: "
-                f"positive_threshold={self.positive_threshold!r} makes the rows with ratings "
-                "y >= positive_threshold the positives. Pass the ratings as y, or set "
-                "positive_threshold=None to make every row a positive."
-            )
+            raise missing_ratings_error(type(self).__name__, self.positive_threshold)
 
     def partial_fit(
         self, X: Interactions, y: Target = None, classes: Any = None, **fit_params: Any

@@ -7,7 +7,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_rec import MatrixFactorization, NeuralRecommender
+from sklearn_rec import EASE, ItemKNN, MatrixFactorization, NeuralRecommender, PopularityRecommender
 from sklearn_rec.datasets import make_interactions
 from sklearn_rec.metrics import make_ranking_scorer
 from sklearn_rec.model_selection import UserHoldoutSplit
@@ -29,9 +29,10 @@ ESTIMATORS = [
     mf(loss="softmax", random_state=0),
     NeuralRecommender(embedding_dim=4, hidden_units=(8,), max_epochs=5, random_state=0),
 ]
+BASELINES = [PopularityRecommender(), ItemKNN(n_neighbors=10), EASE(l2=10.0)]
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+@pytest.mark.parametrize("estimator", ESTIMATORS + BASELINES, ids=repr)
 def test_threshold_trains_as_the_labels_it_makes(estimator):
     X, y = ratings()
     thresholded = clone(estimator).set_params(positive_threshold=4).fit(X, y)
@@ -78,12 +79,14 @@ def test_early_stopping_validates_on_the_positives():
     assert np.isfinite(model.best_score_) and 0 < model.best_score_ <= 1
 
 
-def test_the_target_is_required():
-    assert mf(loss="bpr", positive_threshold=4).__sklearn_tags__().target_tags.required
-    assert not mf(loss="bpr").__sklearn_tags__().target_tags.required
+@pytest.mark.parametrize("estimator", [mf(loss="bpr"), *BASELINES], ids=repr)
+def test_the_target_is_required(estimator):
+    with_threshold = clone(estimator).set_params(positive_threshold=4)
+    assert with_threshold.__sklearn_tags__().target_tags.required
+    assert not estimator.__sklearn_tags__().target_tags.required
     X, _ = ratings()
     with pytest.raises(ValueError, match=r"y is None: positive_threshold=4 makes the rows"):
-        mf(loss="bpr", positive_threshold=4).fit(X)
+        with_threshold.fit(X)
 
 
 @pytest.mark.parametrize(
@@ -93,10 +96,11 @@ def test_the_target_is_required():
         (0.5, r"positive_threshold=0.5 is outside .*\[1, 5\].* every one of"),
     ],
 )
-def test_threshold_outside_the_ratings(threshold, match):
+@pytest.mark.parametrize("estimator", [mf(loss="bce"), *BASELINES], ids=repr)
+def test_threshold_outside_the_ratings(estimator, threshold, match):
     X, y = ratings()
     with pytest.raises(ValueError, match=match):
-        mf(loss="bce", positive_threshold=threshold).fit(X, y)
+        clone(estimator).set_params(positive_threshold=threshold).fit(X, y)
 
 
 def test_threshold_at_the_ends_of_the_ratings_is_valid():
@@ -114,11 +118,25 @@ def test_threshold_is_for_the_implicit_losses():
         mf(loss="mse", positive_threshold=4).fit(X, y)
 
 
+@pytest.mark.parametrize("estimator", [mf(loss="bce"), *BASELINES], ids=repr)
 @pytest.mark.parametrize("value", ["4", np.nan, np.inf, [4]])
-def test_threshold_type(value):
+def test_threshold_type(estimator, value):
     X, y = ratings()
     with pytest.raises(InvalidParameterError, match="'positive_threshold' parameter"):
-        mf(loss="bce", positive_threshold=value).fit(X, y)
+        clone(estimator).set_params(positive_threshold=value).fit(X, y)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_baseline_threshold_ranks_liked_items_higher(seed):
+    # EASE learns from the liked rows only: the held-out liked items come up
+    # more often than when every rating counts as a like.
+    X, y = ratings(seed)
+    cv = UserHoldoutSplit(test_size=0.2, random_state=seed)
+    train, test = next(cv.split(X))
+    scoring = make_ranking_scorer("recall", k=10, positive_threshold=4)
+    liked = EASE(l2=10.0, positive_threshold=4).fit(X.iloc[train], y[train])
+    every_row = EASE(l2=10.0).fit(X.iloc[train])
+    assert scoring(liked, X.iloc[test], y[test]) > scoring(every_row, X.iloc[test], y[test])
 
 
 def test_grid_search_tunes_the_threshold():
