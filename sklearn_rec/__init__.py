@@ -2,7 +2,8 @@
 
 ``MatrixFactorization`` and ``NeuralRecommender`` import PyTorch; the
 baselines (``PopularityRecommender``, ``ItemKNN``, ``EASE``) and the
-submodules ``metrics``, ``model_selection`` and ``datasets`` do not. Every
+submodules ``metrics``, ``model_selection``, ``datasets`` and ``rerank`` do
+not. Every
 name is imported on first access, so PyTorch loads only when used.
 """
 
@@ -22,7 +23,7 @@ __all__ = [
 
 _LAZY = {name: "models" for name in __all__ if name not in {"__version__", "show_versions"}}
 _LAZY["show_versions"] = "_show_versions"
-_SUBMODULES = {"cli", "datasets", "metrics", "model_selection", "models", "utils"}
+_SUBMODULES = {"cli", "datasets", "metrics", "model_selection", "models", "rerank", "utils"}
 
 
 def __getattr__(name):

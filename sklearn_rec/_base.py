@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._explain import explanation_frame, fallback_explanation
 from ._features import FeatureEncoder, check_feature_table
 from ._interactions import item_popularity, most_popular, popularity_scores
 from ._typing import Array, Ids, Interactions, Target, TopN
-from ._validation import check_ids, check_interactions, check_positive_int
+from ._validation import check_candidates, check_ids, check_positive_int, check_query_rows
 from ._vocabulary import UNKNOWN, Vocabulary, check_id_column
 from .metrics._scorer import make_ranking_scorer
 
@@ -106,15 +106,8 @@ class RecommenderMixin(ABC):
     # -- validation and vocabularies -------------------------------------------
 
     def _validate_X(self, X):
-        """Check query rows ``X`` against ``fit``; return the id columns.
-
-        The number of columns and their names must be those seen in ``fit``
-        (``n_features_in_``, ``feature_names_in_``).
-        """
-        if np.ndim(X) == 2:
-            # First, so that a wrong number of columns gets scikit-learn's message.
-            validate_data(self, X, reset=False, skip_check_array=True)
-        return check_interactions(X)
+        """Check query rows ``X`` against ``fit``; return the id columns."""
+        return check_query_rows(self, X)
 
     def _fit_vocabulary(self, users, items):
         """Build the vocabularies: the ids of ``X`` (or ``user_ids`` / ``item_ids``), then
@@ -256,18 +249,8 @@ class RecommenderMixin(ABC):
             On the scale of :meth:`predict`, under the same unknown-id policy.
         """
         check_is_fitted(self)
-        users = check_ids(users, "users")
-        items = (
-            np.asarray(items, dtype=object) if not hasattr(items, "dtype") else np.asarray(items)
-        )
-        if items.ndim != 2 or len(items) != len(users):
-            raise ValueError(
-                f"items must be 2-D with one row per user ({len(users)} rows), got shape "
-                f"{items.shape}."
-            )
-        flat_items = check_ids(items.ravel(), "items")
-        scores = self._score_ids(np.repeat(users, items.shape[1]), flat_items)
-        return scores.reshape(items.shape)
+        users, flat_items, shape = check_candidates(users, items)
+        return self._score_ids(np.repeat(users, shape[1]), flat_items).reshape(shape)
 
     def recommend(
         self,

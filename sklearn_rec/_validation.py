@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.utils import check_array, column_or_1d
-from sklearn.utils.validation import _num_samples, assert_all_finite
+from sklearn.utils.validation import _num_samples, assert_all_finite, validate_data
 
 from ._typing import Array
 from ._vocabulary import check_id_column
@@ -62,6 +62,19 @@ def check_interactions(X: Any) -> tuple[Array, Array]:
         check_id_column(X.iloc[:, 0].to_numpy(), "user"),
         check_id_column(X.iloc[:, 1].to_numpy(), "item"),
     )
+
+
+def check_query_rows(estimator: Any, X: Any) -> tuple[Array, Array]:
+    """The user and item columns of query rows ``X``, checked against ``estimator``'s ``fit``.
+
+    The number of columns and their names must be those seen in ``fit``
+    (``n_features_in_``, ``feature_names_in_``).
+    """
+    ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X, dtype=object).ndim
+    if ndim == 2:
+        # First, so that a wrong number of columns gets scikit-learn's message.
+        validate_data(estimator, X, reset=False, skip_check_array=True)
+    return check_interactions(X)
 
 
 def check_target(y: Any, n_samples: int, *, binary: bool = False) -> Array | None:
@@ -141,6 +154,20 @@ def check_ids(values: Any, name: str) -> Array:
     if values.ndim != 1:
         raise ValueError(f"{name} must be a 1-D collection of ids, got shape {np.shape(values)}.")
     return check_id_column(values, name)
+
+
+def check_candidates(users: Any, items: Any) -> tuple[Array, Array, tuple[int, int]]:
+    """Validate the queries of ``score_items``: a user per row of candidate items.
+
+    Returns the users, the items flattened row by row and the items' shape.
+    """
+    users = check_ids(users, "users")
+    items = np.asarray(items) if hasattr(items, "dtype") else np.asarray(items, dtype=object)
+    if items.ndim != 2 or len(items) != len(users):
+        raise ValueError(
+            f"items must be 2-D with one row per user ({len(users)} rows), got shape {items.shape}."
+        )
+    return users, check_ids(items.ravel(), "items"), items.shape
 
 
 def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:

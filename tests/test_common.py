@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import check_param_validation, parametrize_w
 
 from sklearn_rec import EASE, ItemKNN, MatrixFactorization, NeuralRecommender, PopularityRecommender
 from sklearn_rec.datasets import make_interactions
+from sklearn_rec.rerank import RecommenderFeatures, RerankingRecommender
 
 # scikit-learn's checks predict for rows of random ids never seen in fit: the
 # cold-start case, which handle_unknown="fallback" answers (and the default
@@ -22,6 +23,8 @@ ESTIMATORS = [
     PopularityRecommender(handle_unknown="fallback"),
     ItemKNN(n_neighbors=5, handle_unknown="fallback"),
     EASE(handle_unknown="fallback"),
+    RecommenderFeatures(EASE(handle_unknown="fallback")),
+    RerankingRecommender(EASE(handle_unknown="fallback"), n_candidates=5, cv=2, random_state=0),
 ]
 
 

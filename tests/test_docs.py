@@ -36,12 +36,18 @@ def run_blocks(blocks):
 
 def test_pipelines_page_runs(one_thread):
     blocks = rst_code_blocks(ROOT / "docs" / "user_guide" / "pipelines.rst")
-    assert len(blocks) == 3
+    assert len(blocks) == 5
     namespace = run_blocks(blocks)
     assert np.isfinite(namespace["result"]["test_ndcg"]).all()
     assert np.isfinite(namespace["result"]["test_hr_sampled"]).all()
     assert namespace["search"].best_params_["mf__positive_threshold"] in (1, 3, 4)
     assert np.isfinite(namespace["search"].best_score_)
+    assert namespace["items"].shape == (2, 10)
+    test = namespace["test"]
+    held_out = namespace["X"].iloc[test], namespace["ratings"][test]
+    assert 0 < namespace["liked"](namespace["reranker"], *held_out) <= 1
+    assert namespace["reranker"].feature_names_[:2].tolist() == ["score", "score_liked"]
+    assert namespace["second"].predict_proba(namespace["rows"]).shape == (len(namespace["rows"]), 2)
 
 
 def test_readme_quick_start_runs(one_thread):

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["metrics", "model_selection", "datasets"])
+@pytest.mark.parametrize("module", ["metrics", "model_selection", "datasets", "rerank"])
 def test_submodule_does_not_import_torch(module):
     code = (
         f"import sys, sklearn_rec.{module}\n"
