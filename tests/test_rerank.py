@@ -235,6 +235,10 @@ def test_reranking_bad_input(data):
         RerankingRecommender(EASE(), n_candidates=0).fit(X)
     with pytest.raises(ValueError, match=r"positive_threshold=4 makes .* but y is None"):
         RerankingRecommender(EASE(), positive_threshold=4).fit(X)
+    with pytest.raises(TypeError, match=r"scorers must be None or a list of \(name, recommender"):
+        RerankingRecommender(EASE(), scorers=[EASE()]).fit(X)
+    with pytest.raises(ValueError, match=r"names of scorers must be distinct, got \['a', 'a'\]"):
+        RerankingRecommender(EASE(), scorers=[("a", EASE()), ("a", EASE())]).fit(X)
     with pytest.raises(NotFittedError):
         RerankingRecommender(EASE()).recommend([0])
 
