@@ -331,6 +331,44 @@ def test_a_damaged_csv_copy_is_an_error_naming_the_file(tmp_path, monkeypatch):
         fetch_movielens("latest-small", data_home=tmp_path, download_if_missing=False)
 
 
+def _tiny_latest_small(home, monkeypatch, tags):
+    folder = home / "ml-latest-small"
+    folder.mkdir()
+    (folder / "ratings.csv").write_text(
+        "userId,movieId,rating,timestamp\n1,1,4.5,964982703\n1,2,3.0,964982704\n"
+    )
+    (folder / "movies.csv").write_text(
+        "movieId,title,genres\n1,Toy Story (1995),Comedy\n2,Heat (1995),Drama\n"
+    )
+    if tags is not None:
+        (folder / "tags.csv").write_text("userId,movieId,tag,timestamp\n" + tags)
+    contents = _movielens.CONTENTS["latest-small"]._replace(
+        ratings=2, users=1, items=2, movies=2, tags=2
+    )
+    monkeypatch.setitem(_movielens.CONTENTS, "latest-small", contents)
+    return folder
+
+
+def test_tags_are_read_as_written(tmp_path, monkeypatch):
+    _tiny_latest_small(tmp_path, monkeypatch, '1,1,NA,964982705\n1,2,"dark, funny",964982706\n')
+    tags = fetch_movielens("latest-small", data_home=tmp_path, download_if_missing=False).tags
+    assert tags["tag"].tolist() == ["NA", "dark, funny"]
+
+
+def test_a_copy_without_tags_loads_without_them(tmp_path, monkeypatch):
+    _tiny_latest_small(tmp_path, monkeypatch, None)
+    bunch = fetch_movielens("latest-small", data_home=tmp_path, download_if_missing=False)
+    assert bunch.tags is None and len(bunch.frame) == 2
+
+
+def test_a_truncated_tag_file_is_an_error_naming_it(tmp_path, monkeypatch):
+    folder = _tiny_latest_small(tmp_path, monkeypatch, "1,1,funny,964982705\n")
+    with pytest.raises(
+        OSError, match=rf"{folder / 'tags.csv'}: holds 1 tag applications, not the 2 published"
+    ):
+        fetch_movielens("latest-small", data_home=tmp_path, download_if_missing=False)
+
+
 # -- 8. settings that cannot train ---------------------------------------------------------
 
 

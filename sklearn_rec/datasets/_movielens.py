@@ -86,19 +86,22 @@ _LAYOUTS = {
 # What the files of each variant hold, from the GroupLens README of each data
 # set (and the table of fetch_movielens's docstring): ratings, distinct users
 # and items among them (None: not checked), movies in the catalogue, rows of
-# the user file (None: no user file), and the rating scale (lowest, highest,
-# step). A local copy is checked against them: the archives' checksums prove
-# a download, not what is on disk later.
-_Contents = namedtuple("_Contents", ["ratings", "users", "items", "movies", "user_rows", "scale"])
+# the user file (None: no user file), the rating scale (lowest, highest,
+# step) and the tag applications of tags.csv (None: no tags read). A local
+# copy is checked against them: the archives' checksums prove a download, not
+# what is on disk later.
+_Contents = namedtuple(
+    "_Contents", ["ratings", "users", "items", "movies", "user_rows", "scale", "tags"]
+)
 _HALF_STARS = (0.5, 5.0, 0.5)
 CONTENTS = {
-    "100k": _Contents(100_000, 943, 1_682, 1_682, 943, (1.0, 5.0, 1.0)),
-    "1m": _Contents(1_000_209, 6_040, 3_706, 3_883, 6_040, (1.0, 5.0, 1.0)),
-    "10m": _Contents(10_000_054, 69_878, 10_677, 10_681, None, _HALF_STARS),
-    "20m": _Contents(20_000_263, 138_493, 26_744, 27_278, None, _HALF_STARS),
-    "25m": _Contents(25_000_095, 162_541, 59_047, 62_423, None, _HALF_STARS),
-    "32m": _Contents(32_000_204, 200_948, None, 87_585, None, _HALF_STARS),
-    "latest-small": _Contents(100_836, 610, 9_724, 9_742, None, _HALF_STARS),
+    "100k": _Contents(100_000, 943, 1_682, 1_682, 943, (1.0, 5.0, 1.0), None),
+    "1m": _Contents(1_000_209, 6_040, 3_706, 3_883, 6_040, (1.0, 5.0, 1.0), None),
+    "10m": _Contents(10_000_054, 69_878, 10_677, 10_681, None, _HALF_STARS, None),
+    "20m": _Contents(20_000_263, 138_493, 26_744, 27_278, None, _HALF_STARS, 465_564),
+    "25m": _Contents(25_000_095, 162_541, 59_047, 62_423, None, _HALF_STARS, 1_093_360),
+    "32m": _Contents(32_000_204, 200_948, None, 87_585, None, _HALF_STARS, 2_000_072),
+    "latest-small": _Contents(100_836, 610, 9_724, 9_742, None, _HALF_STARS, 3_683),
 }
 
 # The 19 genre flags of ml-100k's u.item, in column order (from u.genre).
@@ -264,6 +267,15 @@ def fetch_movielens(
             the age bracket: 1 means under 18, 18 means 18-24, ... 56 means 56
             or more), ``occupation`` (categorical, the names of the README's
             codes) and ``zip_code``. None for the other variants.
+        tags : DataFrame or None
+            The tag applications of ``tags.csv`` for the variants that have
+            it (``"latest-small"``, ``"20m"``, ``"25m"``, ``"32m"``), one per
+            row: ``user`` and ``item`` (int64 ids), ``tag`` (str, as the user
+            wrote it: ``"NA"`` is a tag) and ``timestamp`` (int64 Unix
+            seconds). For item features from them, for example,
+            ``tags.groupby("item")["tag"].agg(" ".join)`` gives one text per
+            item for a ``TfidfVectorizer``. None for the other variants, and
+            for a local copy without ``tags.csv``.
         DESCR : str
             Description of the data set: variant, counts, columns, usage
             terms and citation.
@@ -340,7 +352,8 @@ def fetch_movielens(
             )
 
     frame, movies, users = _READERS[layout.format](folder, variant)
-    _check_contents(variant, folder, frame, movies, users)
+    tags = _read_tags(folder, variant)
+    _check_contents(variant, folder, frame, movies, users, tags)
     feature_names = [name for name in ("user", "item", "timestamp") if name in frame]
     data = frame[feature_names]
     target = frame["rating"]
@@ -358,7 +371,8 @@ def fetch_movielens(
         target_names=["rating"],
         movies=movies,
         users=users,
-        DESCR=_describe(variant, folder, data, target, feature_names, movies, users),
+        tags=tags,
+        DESCR=_describe(variant, folder, data, target, feature_names, movies, users, tags),
     )
 
 
@@ -389,7 +403,7 @@ def _reading(variant, path):
         raise _damaged(variant, path, f"cannot be read ({message})") from exc
 
 
-def _check_contents(variant, folder, frame, movies, users):
+def _check_contents(variant, folder, frame, movies, users, tags):
     """Check a local copy against what GroupLens published (``CONTENTS``)."""
     layout, expected = _LAYOUTS[variant], CONTENTS[variant]
     ratings_path = folder / layout.files[0]
@@ -401,6 +415,8 @@ def _check_contents(variant, folder, frame, movies, users):
     ]
     if users is not None:
         counts.append((folder / layout.files[2], "users", len(users), expected.user_rows))
+    if tags is not None:
+        counts.append((folder / "tags.csv", "tag applications", len(tags), expected.tags))
     for path, what, found, published in counts:
         if published is not None and found != published:
             raise _damaged(
@@ -577,7 +593,35 @@ def _read_csv(folder, variant):
 _READERS = {"100k": _read_100k, "dat": _read_dat, "csv": _read_csv}
 
 
-def _describe(variant, folder, data, target, feature_names, movies, users):
+def _read_tags(folder, variant):
+    """The tag applications of ``tags.csv`` (the variants in CSV), or None.
+
+    A local copy without ``tags.csv`` (the ratings and movies are all the
+    loader requires) has no tags. Tags are text as written: "NA" or "null"
+    is a tag, not a missing value.
+    """
+    path = folder / "tags.csv"
+    if CONTENTS[variant].tags is None or not path.is_file():
+        return None
+    with _reading(variant, path):
+        raw = pd.read_csv(
+            path,
+            dtype={"userId": np.int64, "movieId": np.int64, "tag": str, "timestamp": np.int64},
+            keep_default_na=False,
+            encoding="utf-8",
+            engine="c",
+        )
+        return pd.DataFrame(
+            {
+                "user": raw["userId"].to_numpy(),
+                "item": raw["movieId"].to_numpy(),
+                "tag": raw["tag"].to_numpy(dtype=object),
+                "timestamp": raw["timestamp"].to_numpy(),
+            }
+        )
+
+
+def _describe(variant, folder, data, target, feature_names, movies, users, tags):
     layout = _LAYOUTS[variant]
     data = np.asarray(data)
     target = np.asarray(target)
@@ -605,6 +649,12 @@ def _describe(variant, folder, data, target, feature_names, movies, users):
             f"users: {len(users):,} rows indexed by user id, with age (years), gender "
             "(F/M), occupation and zip_code.\n"
         )
+    tag_lines = (
+        "tags: None (no tags.csv read for this variant).\n"
+        if tags is None
+        else f"tags: {len(tags):,} tag applications, one per row: user, item, tag (the text "
+        "as the user wrote it) and timestamp.\n"
+    )
     title = f"{layout.name} (variant {variant!r})"
     return (
         f"{title}\n{'=' * len(title)}\n\n"
@@ -624,7 +674,7 @@ def _describe(variant, folder, data, target, feature_names, movies, users):
         f"movies: {len(movies):,} rows indexed by item id, with title, year (the release "
         "year that closes the title, Int64, missing where the title has none) and genres "
         "('|'-separated).\n"
-        f"{user_lines}\n"
+        f"{user_lines}{tag_lines}\n"
         "Usage terms: the GroupLens README of each data set governs its use. In short, "
         "the data may be used for research purposes only; it may not be used for "
         "commercial or revenue-bearing purposes without permission from GroupLens, nor "

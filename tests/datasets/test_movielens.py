@@ -194,6 +194,27 @@ def test_latest_small(latest_small):
     assert "610" in latest_small.DESCR and "Harper" in latest_small.DESCR
 
 
+def test_latest_small_tags(latest_small):
+    tags = latest_small.tags
+    assert tags.shape == (3683, 4)
+    assert list(tags.columns) == ["user", "item", "tag", "timestamp"]
+    assert tags.dtypes.iloc[[0, 1, 3]].tolist() == [np.int64] * 3
+    assert tags.iloc[0].tolist() == [2, 60756, "funny", 1445714994]
+    # Every tag is text, none lost to NA parsing or left with a "\r".
+    assert tags["tag"].map(type).eq(str).all() and tags["tag"].str.len().gt(0).all()
+    assert not tags["tag"].str.contains("\r").any()
+    assert set(tags["item"]) <= set(latest_small.movies.index)
+    assert "3,683 tag applications" in latest_small.DESCR
+    # One text per item, ready for a TfidfVectorizer.
+    texts = tags.groupby("item")["tag"].agg(" ".join)
+    assert texts.loc[60756].startswith("funny Highly quotable")
+
+
+def test_variants_without_tags_have_none(ml100k):
+    assert ml100k.tags is None
+    assert "tags: None" in ml100k.DESCR
+
+
 def test_1m_without_timestamps(movielens_home, tmp_path):
     source = movielens_home / "ml-1m-no-timestamps"
     if not (source / "ratings.dat").is_file():
