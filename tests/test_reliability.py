@@ -313,16 +313,7 @@ def _append(path, text):
 
 
 def test_a_damaged_csv_copy_is_an_error_naming_the_file(tmp_path, monkeypatch):
-    folder = tmp_path / "ml-latest-small"
-    folder.mkdir()
-    (folder / "ratings.csv").write_text(
-        "userId,movieId,rating,timestamp\n1,1,4.5,964982703\n1,2,7.5,9\n"
-    )
-    (folder / "movies.csv").write_text(
-        "movieId,title,genres\n1,Toy Story (1995),Comedy\n2,Heat (1995),Drama\n"
-    )
-    contents = _movielens.CONTENTS["latest-small"]._replace(ratings=2, users=1, items=2, movies=2)
-    monkeypatch.setitem(_movielens.CONTENTS, "latest-small", contents)
+    _tiny_latest_small(tmp_path, monkeypatch, None, ratings="1,1,4.5,964982703\n1,2,7.5,9\n")
     with pytest.raises(
         OSError,
         match=r"ratings.csv: rating 7.5 \(rating 2 of the file\) is not on the scale 0.5 to 5 "
@@ -331,12 +322,11 @@ def test_a_damaged_csv_copy_is_an_error_naming_the_file(tmp_path, monkeypatch):
         fetch_movielens("latest-small", data_home=tmp_path, download_if_missing=False)
 
 
-def _tiny_latest_small(home, monkeypatch, tags):
+def _tiny_latest_small(home, monkeypatch, tags, ratings="1,1,4.5,964982703\n1,2,3.0,9\n"):
+    """Files in the layout of ml-latest-small: 2 ratings of user 1, 2 movies, ``tags``."""
     folder = home / "ml-latest-small"
     folder.mkdir()
-    (folder / "ratings.csv").write_text(
-        "userId,movieId,rating,timestamp\n1,1,4.5,964982703\n1,2,3.0,964982704\n"
-    )
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + ratings)
     (folder / "movies.csv").write_text(
         "movieId,title,genres\n1,Toy Story (1995),Comedy\n2,Heat (1995),Drama\n"
     )
