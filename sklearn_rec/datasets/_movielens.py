@@ -180,6 +180,7 @@ def fetch_movielens(
     as_frame: bool = True,
     n_retries: int = 3,
     delay: float = 1.0,
+    genome: bool = False,
 ) -> Any:
     """Load a MovieLens rating data set (GroupLens Research).
 
@@ -232,6 +233,11 @@ def fetch_movielens(
         Number of retries after a network error during the download.
     delay : float, default=1.0
         Number of seconds between retries.
+    genome : bool, default=False
+        Also read the tag genome of MovieLens 20M or 25M (``genome-scores.csv``
+        and ``genome-tags.csv``, about 12 and 16 million scores): the
+        ``genome`` attribute. Other variants have none and raise a
+        ``ValueError``.
 
     Returns
     -------
@@ -276,6 +282,11 @@ def fetch_movielens(
             ``tags.groupby("item")["tag"].agg(" ".join)`` gives one text per
             item for a ``TfidfVectorizer``. None for the other variants, and
             for a local copy without ``tags.csv``.
+        genome : DataFrame or None
+            With ``genome=True``: the tag genome, one row per movie indexed
+            by item id and one float32 column per genome tag (named by the
+            tag), the relevance of the tag to the movie in [0, 1]. Dense
+            and ready as ``item_features``. None otherwise.
         DESCR : str
             Description of the data set: variant, counts, columns, usage
             terms and citation.
@@ -313,6 +324,12 @@ def fetch_movielens(
     as_frame = check_bool(as_frame, "as_frame")
     n_retries = check_positive_int(n_retries, "n_retries", minimum=1)
     delay = check_real(delay, "delay", low=0)
+    genome = check_bool(genome, "genome")
+    if genome and variant not in _GENOME_VARIANTS:
+        raise ValueError(
+            f"genome=True reads the tag genome, which only the variants "
+            f"{sorted(_GENOME_VARIANTS)} have; got variant={variant!r}."
+        )
     data_home = get_data_home(data_home)
 
     layout = _LAYOUTS[variant]
@@ -354,6 +371,7 @@ def fetch_movielens(
     frame, movies, users = _READERS[layout.format](folder, variant)
     tags = _read_tags(folder, variant)
     _check_contents(variant, folder, frame, movies, users, tags)
+    relevance = _read_genome(folder, variant) if genome else None
     feature_names = [name for name in ("user", "item", "timestamp") if name in frame]
     data = frame[feature_names]
     target = frame["rating"]
@@ -372,6 +390,7 @@ def fetch_movielens(
         movies=movies,
         users=users,
         tags=tags,
+        genome=relevance,
         DESCR=_describe(variant, folder, data, target, feature_names, movies, users, tags),
     )
 
@@ -591,6 +610,48 @@ def _read_csv(folder, variant):
 
 
 _READERS = {"100k": _read_100k, "dat": _read_dat, "csv": _read_csv}
+
+
+_GENOME_VARIANTS = {"20m", "25m"}
+
+
+def _read_genome(folder, variant):
+    """The tag genome as a movies x tags DataFrame of relevance (float32)."""
+    paths = [folder / "genome-scores.csv", folder / "genome-tags.csv"]
+    missing = [path.name for path in paths if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"genome=True needs {', '.join(missing)} in {folder}, which the GroupLens archive "
+            f"{_LAYOUTS[variant].folder}.zip holds; extract them there, or pass genome=False."
+        )
+    with _reading(variant, paths[1]):
+        names = pd.read_csv(paths[1], dtype={"tagId": np.int64, "tag": str}, engine="c")
+    with _reading(variant, paths[0]):
+        scores = pd.read_csv(
+            paths[0],
+            dtype={"movieId": np.int64, "tagId": np.int64, "relevance": np.float32},
+            engine="c",
+        )
+    movies, movie_codes = np.unique(scores["movieId"].to_numpy(), return_inverse=True)
+    tag_codes = pd.Index(names["tagId"]).get_indexer(scores["tagId"])
+    # One score per (movie, tag): the keys are a permutation of the grid (in
+    # the published files, the grid in order).
+    keys = movie_codes * len(names) + tag_codes
+    grid = np.arange(len(movies) * len(names))
+    complete = len(keys) == len(grid) and not (tag_codes < 0).any()
+    if not (complete and (np.array_equal(keys, grid) or np.array_equal(np.sort(keys), grid))):
+        raise _damaged(
+            variant,
+            paths[0],
+            "does not hold one score for every movie and every tag of genome-tags.csv",
+        )
+    relevance = np.empty((len(movies), len(names)), dtype=np.float32)
+    relevance[movie_codes, tag_codes] = scores["relevance"].to_numpy()
+    return pd.DataFrame(
+        relevance,
+        index=pd.Index(movies, name="item"),
+        columns=pd.Index(names["tag"].to_numpy(dtype=object), name="tag"),
+    )
 
 
 def _read_tags(folder, variant):

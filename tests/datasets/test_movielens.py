@@ -416,6 +416,56 @@ def test_10m_layout_without_user_file(tmp_path, monkeypatch):
     assert bunch.movies.loc[122, "year"] == 1992
 
 
+def _tiny_20m(home, monkeypatch, scores):
+    """A few made-up lines in the layout of ml-20m, with a genome of 2 movies x 2 tags."""
+    counts = {"ratings": 2, "users": 1, "items": 2, "movies": 2, "tags": 1}
+    monkeypatch.setitem(_movielens.CONTENTS, "20m", _movielens.CONTENTS["20m"]._replace(**counts))
+    folder = home / "ml-20m"
+    folder.mkdir()
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,4.0,9\n1,2,3.5,9\n")
+    (folder / "movies.csv").write_text(
+        "movieId,title,genres\n1,A (1995),Comedy\n2,B (1996),Drama\n"
+    )
+    (folder / "tags.csv").write_text("userId,movieId,tag,timestamp\n1,2,dark,9\n")
+    (folder / "genome-tags.csv").write_text("tagId,tag\n1,007\n2,dark\n")
+    (folder / "genome-scores.csv").write_text("movieId,tagId,relevance\n" + scores)
+    return folder
+
+
+def test_genome_is_a_movies_by_tags_table(tmp_path, monkeypatch):
+    _tiny_20m(tmp_path, monkeypatch, "2,2,0.75\n1,1,0.5\n1,2,0.25\n2,1,0.125\n")
+    bunch = fetch_movielens("20m", data_home=tmp_path, download_if_missing=False, genome=True)
+    expected = pd.DataFrame(
+        [[0.5, 0.25], [0.125, 0.75]],
+        index=pd.Index([1, 2], name="item"),
+        columns=pd.Index(["007", "dark"], name="tag"),
+        dtype=np.float32,
+    )
+    assert_frame_equal(bunch.genome, expected)
+    assert bunch.tags["tag"].tolist() == ["dark"]
+    assert fetch_movielens("20m", data_home=tmp_path, download_if_missing=False).genome is None
+
+
+@pytest.mark.parametrize(
+    "scores", ["1,1,0.5\n1,2,0.25\n2,1,0.125\n", "1,1,0.5\n1,2,0.25\n2,1,0.1\n2,1,0.2\n"]
+)
+def test_an_incomplete_genome_is_an_error(tmp_path, monkeypatch, scores):
+    folder = _tiny_20m(tmp_path, monkeypatch, scores)
+    with pytest.raises(OSError, match=rf"{folder / 'genome-scores.csv'}: does not hold one score"):
+        fetch_movielens("20m", data_home=tmp_path, download_if_missing=False, genome=True)
+
+
+def test_genome_needs_its_files_and_a_variant_that_has_one(tmp_path, monkeypatch):
+    folder = _tiny_20m(tmp_path, monkeypatch, "")
+    (folder / "genome-tags.csv").unlink()
+    with pytest.raises(FileNotFoundError, match=r"genome=True needs genome-tags.csv in"):
+        fetch_movielens("20m", data_home=tmp_path, download_if_missing=False, genome=True)
+    with pytest.raises(
+        ValueError, match=r"only the variants \['20m', '25m'\] have; got variant='100k'"
+    ):
+        fetch_movielens("100k", data_home=tmp_path, genome=True)
+
+
 def test_10m_download_is_checked_against_the_published_md5():
     assert _movielens.ARCHIVES["10m"].checksum == "md5:ce571fd55effeba0271552578f2648bd"
     assert all(
