@@ -45,6 +45,8 @@ __all__ = ["RecommenderFeatures", "RerankingRecommender"]
 
 _RECOMMENDER = HasMethods(["fit", "recommend", "score_items"])
 _TABLE = [pd.DataFrame, None]
+# The features of a candidate's place in its user's list.
+_STANDING = ("rank", "score_gap")
 # Pairs whose standing in their user's candidate list is computed at once
 # (each holds a row of n_candidates floats).
 _PAIR_CHUNK = 2**14
@@ -112,6 +114,27 @@ def _recommender_tags(tags, recommender):
     return tags
 
 
+def _feature_names(scorers, tables, means, extra=()):
+    """The names of the feature columns; repeated names are an error naming their source."""
+    names = ["score", *(f"score_{name}" for name, _ in scorers), "user_activity"]
+    names += ["item_popularity"]
+    if means:
+        names += ["user_mean_target", "item_mean_target"]
+    for table in tables:
+        names += [] if table is None else list(table.columns)
+    names += list(extra)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"The feature names {repeated} repeat: the scorers' names make 'score_<name>', "
+            "the columns of user_features and item_features 'user_<column>' and "
+            "'item_<column>', beside the built-in features "
+            f"{['score', 'user_activity', 'item_popularity', *extra]}. Rename the scorer or "
+            "the column."
+        )
+    return np.asarray(names, dtype=object)
+
+
 def _check_scorers(scorers):
     """``scorers`` as a list of ``(name, recommender)`` pairs with distinct names."""
     if scorers is None:
@@ -160,9 +183,10 @@ class RecommenderFeatures(TransformerMixin, BaseEstimator):
     - ``user_activity`` and ``item_popularity``: the user's and the item's
       number of rows in the data given to ``fit``, divided by the mean over
       users (items), so 1.0 is average and 0.0 unknown;
-    - ``user_mean_target`` and ``item_mean_target``, when ``fit`` is given
-      ``y``: the mean of ``y`` over the user's (item's) rows, such as the
-      mean rating; ``NaN`` for unknown ids;
+    - ``user_mean_target`` and ``item_mean_target``, with
+      ``mean_targets=True`` and ``y`` given to ``fit``: the mean of ``y``
+      over the user's (item's) rows, such as the mean rating; ``NaN`` for
+      unknown ids;
     - the columns of ``user_features`` and ``item_features``, prefixed
       ``user_`` and ``item_``; ``NaN`` for ids missing from a table.
 
@@ -184,6 +208,12 @@ class RecommenderFeatures(TransformerMixin, BaseEstimator):
         beside an ``EASE`` of every rating).
     user_features, item_features : DataFrame, default=None
         Numeric or boolean columns indexed by user (item) id.
+    mean_targets : bool, default=False
+        Add the mean of ``y`` per user and per item. Only where ``y`` is not
+        the second stage's label: in a Pipeline whose classifier learns from
+        the same ``y``, a user or item with one row would have its own label
+        as a feature. :class:`RerankingRecommender` takes the means from the
+        rows its ranker does not learn from.
     prefit : bool, default=False
         Use ``recommender`` and ``scorers`` as they are fitted (``fit`` then
         only summarises the rows of ``X``); otherwise ``fit`` fits clones of
@@ -215,6 +245,7 @@ class RecommenderFeatures(TransformerMixin, BaseEstimator):
         "scorers": [list, None],
         "user_features": _TABLE,
         "item_features": _TABLE,
+        "mean_targets": ["boolean"],
         "prefit": ["boolean"],
     }
 
@@ -225,12 +256,14 @@ class RecommenderFeatures(TransformerMixin, BaseEstimator):
         scorers: list[tuple[str, Any]] | None = None,
         user_features: pd.DataFrame | None = None,
         item_features: pd.DataFrame | None = None,
+        mean_targets: bool = False,
         prefit: bool = False,
     ) -> None:
         self.recommender = recommender
         self.scorers = scorers
         self.user_features = user_features
         self.item_features = item_features
+        self.mean_targets = mean_targets
         self.prefit = prefit
 
     def fit(self, X: Interactions, y: Target = None) -> Self:
@@ -241,8 +274,8 @@ class RecommenderFeatures(TransformerMixin, BaseEstimator):
         X : array-like or DataFrame of shape (n_samples, n_columns >= 2)
             Interactions: user ids, item ids, optional further columns.
         y : array-like of shape (n_samples,), default=None
-            Passed to the recommender's ``fit``; its means per user and per
-            item become features.
+            Passed to the recommender's ``fit``; with ``mean_targets``, its
+            means per user and per item become features.
 
         Returns
         -------
@@ -258,6 +291,8 @@ class RecommenderFeatures(TransformerMixin, BaseEstimator):
             _check_table(self.item_features, "item_features", "item"),
         )
         scorers = _check_scorers(self.scorers)
+        means = self.mean_targets and target is not None
+        names = _feature_names(scorers, tables, means)
         if self.prefit:
             for recommender in [self.recommender] + [model for _, model in scorers]:
                 check_is_fitted(recommender)
@@ -267,18 +302,12 @@ class RecommenderFeatures(TransformerMixin, BaseEstimator):
             self.scorers_ = [(name, clone(model).fit(X, y)) for name, model in scorers]
         self._counts = (_relative_counts(users), _relative_counts(items))
         self._means = (
-            None
-            if target is None
-            else tuple(pd.Series(target).groupby(ids).mean() for ids in (users, items))
+            tuple(pd.Series(target).groupby(ids).mean() for ids in (users, items))
+            if means
+            else None
         )
         self._tables = tables
-        names = ["score", *(f"score_{name}" for name, _ in scorers)]
-        names += ["user_activity", "item_popularity"]
-        if self._means is not None:
-            names += ["user_mean_target", "item_mean_target"]
-        for table in tables:
-            names += [] if table is None else list(table.columns)
-        self._names = np.asarray(names, dtype=object)
+        self._names = names
         self.n_features_out_ = len(names)
         return self
 
@@ -357,15 +386,22 @@ class RerankingRecommender(BaseEstimator):
     popularity, mean targets, side features) and where the pair stands in
     its user's list (``rank``, ``score_gap`` to the best candidate). Then
     ``retriever`` is fitted on all of ``X``, and ``recommend`` orders its
-    ``max(n, n_candidates)`` best items by the ranker.
+    ``max(n, n_candidates)`` best items by the ranker. A pair's ``rank`` and
+    ``score_gap`` are measured against the user's ``n_candidates`` best
+    unseen items, whatever ``recommend`` is asked, so ``recommend``,
+    ``score_items`` and ``predict`` give a pair one score.
+
+    The splits must be warm, every held-out user in the training part (as
+    in this package's splitters): a user unknown to the clone gets the
+    retriever's unknown-user answer (an error, or the fallback).
 
     Parameters
     ----------
     retriever : estimator
         The first stage: a recommender of this package (or any estimator
-        with ``fit``, ``recommend`` and ``score_items``), fitted
-        ``n_splits + 1`` times (once per split of ``cv``, then on all of
-        ``X``) on ``X`` and ``y`` as given.
+        with ``fit``, ``recommend`` and ``score_items``), fitted once per
+        split of ``cv`` that holds out positives, then on all of ``X``, on
+        ``X`` and ``y`` as given.
     ranker : classifier, default=None
         The second stage, fitted on the candidates' features with 0/1
         labels; it ranks by ``predict_proba`` (or ``decision_function``, or
@@ -375,11 +411,14 @@ class RerankingRecommender(BaseEstimator):
         Items the retriever proposes per user.
     scorers : list of (str, estimator) tuples, default=None
         More recommenders whose scores of each candidate are features of the
-        ranker (see :class:`RecommenderFeatures`); fitted with the retriever.
+        ranker (see :class:`RecommenderFeatures`); fitted as often as the
+        retriever.
     cv : int or splitter, default=5
         How the ranker's positives are held out: an int is the number of
-        folds of :class:`~sklearn_rec.model_selection.UserKFold` (every
-        interaction held out once); a splitter of this package
+        folds of :class:`~sklearn_rec.model_selection.UserKFold` (each
+        interaction held out at most once: a user's single interaction, and
+        an item's only one outside a fold, stay in training); a splitter of
+        this package
         (``UserHoldoutSplit(0.2)`` fits the retriever twice in all) or any
         object whose ``split(X)`` yields training and held-out indices.
     positive_threshold : float or None, default=None
@@ -399,9 +438,12 @@ class RerankingRecommender(BaseEstimator):
         The fitted second stage; ``None`` when the held-out candidates were
         all of one class (a warning says so), and the model then ranks by
         the retriever's scores.
+    features_ : RecommenderFeatures
+        The features of ``retriever_`` (and the fitted scorers) that
+        ``recommend`` gives the ranker, with the standing of each pair.
     feature_names_ : ndarray of str objects
-        The names of the ranker's features.
-    users_, items_, seen_ : ndarray, ndarray, sparse matrix
+        The names of the ranker's features, in its columns' order.
+    users_, items_, cold_items_, seen_ : ndarray, ndarray, ndarray, sparse matrix
         Those of ``retriever_``: the known ids and the training pairs.
     n_features_in_ : int
         Number of columns of ``X`` in ``fit``.
@@ -473,7 +515,12 @@ class RerankingRecommender(BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        _check_scorers(self.scorers)
+        check_positive_int(self.n_candidates, "n_candidates")
+        tables = (
+            _check_table(self.user_features, "user_features", "user"),
+            _check_table(self.item_features, "item_features", "item"),
+        )
+        _feature_names(_check_scorers(self.scorers), tables, y is not None, _STANDING)
         users, items = check_interactions(X)
         target = check_target(y, len(users))
         if target is None and self.positive_threshold is not None:
@@ -501,9 +548,9 @@ class RerankingRecommender(BaseEstimator):
                 continue
             features, retriever = self._features_of(train, X, y)
             held_users = pd.unique(users[held])
-            candidates, scores = retriever.recommend(held_users, n=self.n_candidates)
+            candidates, scores = self._reference_lists(retriever, held_users)
             pair_features, pair_users, pair_items = self._candidate_features(
-                features, held_users, candidates, scores
+                features, held_users, candidates, scores, scores
             )
             pairs = pd.MultiIndex.from_arrays([pair_users, pair_items])
             label_blocks.append(pairs.isin(pd.MultiIndex.from_arrays([users[held], items[held]])))
@@ -525,11 +572,10 @@ class RerankingRecommender(BaseEstimator):
             self.ranker_ = ranker.fit(np.vstack(blocks), labels)
 
         self.features_, self.retriever_ = self._features_of(None, X, y)
-        self.feature_names_ = np.append(
-            self.features_.get_feature_names_out(), ["rank", "score_gap"]
-        )
+        self.feature_names_ = np.append(self.features_.get_feature_names_out(), _STANDING)
         self.users_ = self.retriever_.users_
         self.items_ = self.retriever_.items_
+        self.cold_items_ = getattr(self.retriever_, "cold_items_", np.empty(0, dtype=object))
         self.seen_ = self.retriever_.seen_
         return self
 
@@ -543,18 +589,34 @@ class RerankingRecommender(BaseEstimator):
             scorers=self.scorers,
             user_features=self.user_features,
             item_features=self.item_features,
+            mean_targets=True,
         ).fit(X, y)
         return features, features.recommender_
 
-    def _candidate_features(self, features, users, candidates, scores):
-        """The ranker's features of the eligible candidates (finite scores), and their pairs."""
+    def _reference_lists(self, retriever, users):
+        """Each user's ``n_candidates`` best items by ``retriever`` and their scores.
+
+        The lists a pair's ``rank`` and ``score_gap`` are measured against, the
+        same in ``fit`` and at query time: the items seen in training left out
+        (when the retriever stores them).
+        """
+        return retriever.recommend(
+            users, n=self.n_candidates, exclude_seen=retriever.seen_ is not None
+        )
+
+    def _candidate_features(self, features, users, candidates, scores, reference):
+        """The ranker's features of the eligible candidates (finite scores), and their pairs.
+
+        ``reference`` holds the scores of each user's reference list
+        (``_reference_lists``).
+        """
         rows, cols = np.nonzero(np.isfinite(scores))
         pair_users, pair_items, pair_scores = (
             users[rows],
             candidates[rows, cols],
             scores[rows, cols],
         )
-        lists = np.where(np.isfinite(scores), scores, np.nan)[:, : self.n_candidates]
+        lists = np.where(np.isfinite(reference), reference, np.nan)
         matrix = np.column_stack(
             [
                 features._features(pair_users, pair_items, pair_scores),
@@ -567,7 +629,7 @@ class RerankingRecommender(BaseEstimator):
         """The ranker's features of any ``(user, item)`` pairs."""
         scores = self.retriever_.score_items(users, items[:, None])[:, 0]
         unique, owner = np.unique(users, return_inverse=True)
-        _, lists = self.retriever_.recommend(unique, n=self.n_candidates)
+        _, lists = self._reference_lists(self.retriever_, unique)
         lists = np.where(np.isfinite(lists), lists, np.nan)
         return np.column_stack(
             [self.features_._features(users, items, scores), _standing(scores, lists, owner)]
@@ -605,6 +667,8 @@ class RerankingRecommender(BaseEstimator):
         """
         check_is_fitted(self)
         users, flat, shape = check_candidates(users, items)
+        if not flat.size:
+            return np.empty(shape)
         features = self._pair_features(np.repeat(users, shape[1]), flat)
         return _ranker_scores(self.ranker_, features).reshape(shape)
 
@@ -646,8 +710,20 @@ class RerankingRecommender(BaseEstimator):
             items=items,
             exclude_items=exclude_items,
         )
+        if candidates.shape[1] == 0:
+            return candidates, retrieved
+        default = (
+            exclude_seen == (self.seen_ is not None) and items is None and exclude_items is None
+        )
+        reference = (
+            retrieved[:, : self.n_candidates]
+            if default
+            else self._reference_lists(self.retriever_, users)[1]
+        )
         scores = np.full(candidates.shape, -np.inf)
-        features, _, _ = self._candidate_features(self.features_, users, candidates, retrieved)
+        features, _, _ = self._candidate_features(
+            self.features_, users, candidates, retrieved, reference
+        )
         if len(features):
             scores[np.isfinite(retrieved)] = _ranker_scores(self.ranker_, features)
         # Stable: ties keep the retriever's order.

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_rec import EASE, PopularityRecommender
 from sklearn_rec.datasets import make_interactions
-from sklearn_rec.metrics import make_ranking_scorer
+from sklearn_rec.metrics import make_beyond_accuracy_scorer, make_ranking_scorer
 from sklearn_rec.model_selection import UserHoldoutSplit
 from sklearn_rec.rerank import RecommenderFeatures, RerankingRecommender
 
@@ -63,7 +63,9 @@ def test_features_are_the_score_the_counts_and_the_tables(data):
     users = pd.DataFrame({"age": np.arange(80.0)}, index=range(80)).drop(index=[3])
     items = pd.DataFrame({"new": np.arange(60) % 2 == 0}, index=range(60))
     ease = EASE(l2=10.0, positive_threshold=1)  # every rating is an interaction
-    features = RecommenderFeatures(ease, user_features=users, item_features=items).fit(X, y)
+    features = RecommenderFeatures(
+        ease, user_features=users, item_features=items, mean_targets=True
+    ).fit(X, y)
     names = features.get_feature_names_out().tolist()
     assert names == [
         "score",
@@ -90,14 +92,17 @@ def test_features_are_the_score_the_counts_and_the_tables(data):
     np.testing.assert_array_equal(F[:, 6], [0.0, 0.0, 1.0])
 
 
-def test_features_without_y_have_no_mean_target(data):
-    X, _ = data
-    features = RecommenderFeatures(EASE(l2=10.0)).fit(X)
-    assert features.get_feature_names_out().tolist() == [
-        "score",
-        "user_activity",
-        "item_popularity",
-    ]
+def test_mean_targets_only_when_asked_and_given(data):
+    X, y = data
+    # By default y is never a feature: in a Pipeline it is the classifier's label.
+    ease = EASE(l2=10.0, positive_threshold=1)
+    for features in [RecommenderFeatures(ease).fit(X, y), RecommenderFeatures(EASE()).fit(X)]:
+        assert features.get_feature_names_out().tolist() == [
+            "score",
+            "user_activity",
+            "item_popularity",
+        ]
+    assert RecommenderFeatures(EASE(), mean_targets=True).fit(X).n_features_out_ == 3
 
 
 def test_prefit_uses_the_fitted_recommender_and_fit_clones(data):
@@ -139,6 +144,9 @@ def test_features_bad_input(data):
         RecommenderFeatures(EASE(), item_features=repeated).fit(X)
     with pytest.raises(NotFittedError):
         RecommenderFeatures(EASE()).transform(X)
+    clash = pd.DataFrame({"activity": np.ones(80)}, index=range(80))
+    with pytest.raises(ValueError, match=r"feature names \['user_activity'\] repeat"):
+        RecommenderFeatures(EASE(), user_features=clash).fit(X)
 
 
 # -- RerankingRecommender -------------------------------------------------------
@@ -196,6 +204,16 @@ def test_recommend_reorders_the_retrievers_candidates(data):
     np.testing.assert_allclose(model.score_items(users, items), scores, rtol=1e-6, atol=1e-9)
     pairs = pd.DataFrame({"user": np.repeat(users, 5), "item": items.ravel()})
     np.testing.assert_allclose(model.predict(pairs), scores.ravel(), rtol=1e-6, atol=1e-9)
+    # A pair's score does not depend on what recommend is asked.
+    for kwargs in [{"exclude_seen": False}, {"exclude_items": [items[0, 0]]}, {"items": items[0]}]:
+        some, some_scores = model.recommend(users, n=5, **kwargs)
+        listed = np.isfinite(some_scores)  # padding past a user's eligible items
+        np.testing.assert_allclose(
+            model.score_items(users, some)[listed], some_scores[listed], rtol=1e-6, atol=1e-9
+        )
+    # Nothing to rank gives empty rows, as the retriever does.
+    assert model.recommend(users, n=5, items=[])[0].shape == (3, 0)
+    assert model.score_items(users, np.empty((3, 0))).shape == (3, 0)
     # Lists longer than n_candidates come from as many candidates.
     assert model.recommend(users, n=20)[0].shape == (3, 20)
     # Seen items are left out; user 0 has 29 unseen items, so the 30th is padding.
@@ -215,6 +233,9 @@ def test_fit_is_deterministic_and_the_estimator_composes(data):
         restored.recommend([0, 1], n=5)[1], first.recommend([0, 1], n=5)[1]
     )
     assert first.feature_names_.tolist()[-2:] == ["rank", "score_gap"]
+    assert len(first.cold_items_) == 0
+    coverage = make_beyond_accuracy_scorer("coverage", k=10)(first, X)
+    assert 0 < coverage <= 1
     assert first.score(X) == make_ranking_scorer("ndcg", k=10)(first, X)
     search = GridSearchCV(
         RerankingRecommender(EASE(l2=10.0), cv=UserHoldoutSplit(0.2, random_state=0)),
@@ -237,6 +258,10 @@ def test_reranking_bad_input(data):
         RerankingRecommender(EASE(), positive_threshold=4).fit(X)
     with pytest.raises(TypeError, match=r"scorers must be None or a list of \(name, recommender"):
         RerankingRecommender(EASE(), scorers=[EASE()]).fit(X)
+    with pytest.raises(ValueError, match=r"feature names \['score_gap'\] repeat"):
+        RerankingRecommender(EASE(), scorers=[("gap", EASE())]).fit(X)
+    with pytest.raises(TypeError, match="n_candidates must be an int, got True"):
+        RerankingRecommender(EASE(), n_candidates=True).fit(X)
     with pytest.raises(ValueError, match=r"names of scorers must be distinct, got \['a', 'a'\]"):
         RerankingRecommender(EASE(), scorers=[("a", EASE()), ("a", EASE())]).fit(X)
     with pytest.raises(NotFittedError):
