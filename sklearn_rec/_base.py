@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import StrOptions, validate_parameter_const
 from sklearn.utils.validation import check_is_fitted
 
 from ._explain import explanation_frame, fallback_explanation
-from ._features import FeatureEncoder, check_feature_table
+from ._features import FeatureEncoder, TransformedFeatures, check_feature_table
 from ._interactions import item_popularity, most_popular, popularity_scores
 from ._typing import Array, Ids, Interactions, Target, TopN
 from ._validation import check_candidates, check_ids, check_positive_int, check_query_rows
@@ -35,6 +35,10 @@ def _unknown_error(name, ids, codes, hint, where="not seen during fit"):
     shown = ", ".join(map(repr, missing[:10].tolist()))
     more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
     return ValueError(f"Found {len(missing)} unknown {name} id(s) {where}: [{shown}]{more}. {hint}")
+
+
+def _encoded(encoder):
+    return encoder.vocabulary, encoder
 
 
 def _given_vocabulary(given, param, name, ids):
@@ -120,10 +124,18 @@ class RecommenderMixin(ABC):
         """
         params = self.get_params(deep=False)
         self._user_vocabulary, self._user_encoder = self._entity_vocabulary(
-            "user", users, params.get("user_ids"), params.get("user_features")
+            "user",
+            users,
+            params.get("user_ids"),
+            params.get("user_features"),
+            params.get("user_encoder"),
         )
         self._item_vocabulary, self._item_encoder = self._entity_vocabulary(
-            "item", items, params.get("item_ids"), params.get("item_features")
+            "item",
+            items,
+            params.get("item_ids"),
+            params.get("item_features"),
+            params.get("item_encoder"),
         )
         self.users_ = self._user_vocabulary.fitted_ids
         self.n_users_ = self._user_vocabulary.n_fitted
@@ -133,18 +145,27 @@ class RecommenderMixin(ABC):
         self.cold_items_ = self._item_vocabulary.extra_ids
 
     @staticmethod
-    def _entity_vocabulary(entity, ids, given, features):
+    def _entity_vocabulary(entity, ids, given, features, transformer=None):
         """The vocabulary of users (or items) and the encoder of their feature table."""
         fitted = (
             Vocabulary.from_ids(ids)
             if given is None
             else _given_vocabulary(given, f"{entity}_ids", entity, ids)
         )
-        table = check_feature_table(features, f"{entity}_features")
-        if table is None:
-            return fitted, None
-        encoder = FeatureEncoder(table, f"{entity}_features", fitted)
-        return encoder.vocabulary, encoder
+        name, param = f"{entity}_features", f"{entity}_encoder"
+        if transformer is None:
+            table = check_feature_table(features, name)
+            return (
+                (fitted, None) if table is None else _encoded(FeatureEncoder(table, name, fitted))
+            )
+        if not isinstance(features, pd.DataFrame):
+            raise ValueError(
+                f"{param} encodes {name}, which must then be a pandas DataFrame indexed by "
+                f"{entity} id; got {type(features).__name__}."
+            )
+        if features.index.hasnans or not features.index.is_unique:
+            raise ValueError(f"The index of {name} must hold each {entity} id once, without NaN.")
+        return _encoded(TransformedFeatures(features, name, fitted, transformer, param))
 
     def _n_catalogue(self):
         """Items that can be recommended: those of ``X``, then those known from features."""

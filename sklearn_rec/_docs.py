@@ -73,6 +73,20 @@ item_features : DataFrame or None, default=None
     Side features of items, as ``user_features``. Items found only in the
     table (``cold_items_``) are part of the catalogue that ``recommend``
     ranks and are never drawn as negatives in training.""",
+    "encoders": """\
+user_encoder, item_encoder : transformer or None, default=None
+    Encode ``user_features`` (``item_features``) with any scikit-learn
+    transformer, :class:`~sklearn.pipeline.Pipeline` or
+    :class:`~sklearn.compose.ColumnTransformer` in place of the built-in
+    encoding: for example ``ColumnTransformer([("tags", TfidfVectorizer(),
+    "tags")])`` over a text column, or a ``FunctionTransformer`` returning
+    precomputed embeddings. ``fit`` clones it and fits it on the rows of the
+    ids of ``X``, then transforms every row of the table; its parameters
+    are tuned as ``item_encoder__<name>`` (``GridSearchCV``). Sparse output
+    stays sparse: each output column gets an embedding, summed with the
+    row's values (an ``EmbeddingBag``); dense output is projected linearly.
+    Ids of ``X`` missing from the table have no features. The output must
+    have a row per row of the table and finite values.""",
     "user_ids": """\
 user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
     Every user (item) id the model will know, listed up front; ``fit``

@@ -11,6 +11,8 @@ columns as they are), ``0`` for a missing value.
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from sklearn.base import clone
 
 from ._vocabulary import _MIXED_KINDS, Vocabulary
 
@@ -74,6 +76,17 @@ def check_feature_table(table, name):
     return table
 
 
+def _extended_vocabulary(table, name, vocabulary):
+    """The training ids, then the ids found only in ``table``."""
+    in_training = vocabulary.encode(table.index) >= 0
+    if not in_training.any():
+        raise ValueError(
+            f"None of the ids of {name} is an id of X (index dtype {table.index.dtype}, "
+            f"ids dtype {vocabulary.index.dtype}): the table must be indexed by the ids of X."
+        )
+    return vocabulary.extended(Vocabulary.from_ids(table.index[~in_training]))
+
+
 class FeatureEncoder:
     """Encode one feature table against the training vocabulary.
 
@@ -94,14 +107,11 @@ class FeatureEncoder:
         ``"column=level"`` for each level code, in the order of the codes.
     """
 
+    # A table encoded here has no bag of weighted features (see TransformedFeatures).
+    bag = None
+
     def __init__(self, table, name, vocabulary):
-        in_training = vocabulary.encode(table.index) >= 0
-        if not in_training.any():
-            raise ValueError(
-                f"None of the ids of {name} is an id of X (index dtype {table.index.dtype}, "
-                f"ids dtype {vocabulary.index.dtype}): the table must be indexed by the ids of X."
-            )
-        self.vocabulary = vocabulary.extended(Vocabulary.from_ids(table.index[~in_training]))
+        self.vocabulary = _extended_vocabulary(table, name, vocabulary)
         rows = table.reindex(self.vocabulary.index)
         training_rows = rows.iloc[: len(vocabulary)]
         self.categorical = [c for c in table.columns if _kind(c, name, table[c]) == "categorical"]
@@ -131,3 +141,71 @@ class FeatureEncoder:
         std = training.std(ddof=0).fillna(0.0)
         std = std.where((std > 0) & ~indicator, 1.0)
         self.values = ((numeric - mean) / std).fillna(0.0).to_numpy(dtype=np.float32)
+
+
+class TransformedFeatures:
+    """A feature table encoded by a scikit-learn transformer (``user_encoder``, ``item_encoder``).
+
+    The transformer is cloned, fitted on the rows of the training ids (as the
+    built-in encoding takes its statistics from them) and transforms every
+    row of the table. Dense output becomes numeric features (a linear map to
+    the embedding); sparse output stays sparse, as a bag of weighted
+    features (an embedding per output column, summed with the row's
+    values). Ids of the vocabulary missing from the table get no features.
+
+    It offers what a :class:`FeatureEncoder` does: ``vocabulary``, empty
+    ``codes``, ``n_levels`` and ``level_names``, ``values`` and their names
+    ``numeric``, and ``bag`` (CSR, or None) with ``bag_names``.
+    """
+
+    categorical: list = []
+    level_names: list = []
+    n_levels = 0
+
+    def __init__(self, table, name, vocabulary, transformer, param):
+        self.vocabulary = _extended_vocabulary(table, name, vocabulary)
+        present = self.vocabulary.encode(table.index)  # every row of the table has a code
+        order = np.argsort(present)
+        rows, codes = table.iloc[order], present[order]
+        training = codes < len(vocabulary)
+        self.transformer = clone(transformer).fit(rows.iloc[training])
+        output = self.transformer.transform(rows)
+        n_rows = len(self.vocabulary)
+        if np.ndim(output) != 2 or output.shape[0] != len(rows):
+            raise ValueError(
+                f"{param} must transform the {len(rows)} rows of {name} into a 2-D array of "
+                f"{len(rows)} rows, got shape {np.shape(output)}."
+            )
+        try:
+            names = [str(n) for n in self.transformer.get_feature_names_out()]
+        except (AttributeError, ValueError, TypeError):
+            names = [f"{param}{j}" for j in range(output.shape[1])]
+        self.codes = np.empty((n_rows, 0), dtype=np.int64)
+        if sparse.issparse(output):
+            matrix = sparse.csr_matrix(output, dtype=np.float32)
+            _check_finite(matrix.data, param, name)
+            # Rows in vocabulary order; ids without a row of the table stay empty.
+            expand = sparse.csr_matrix(
+                (np.ones(len(codes), dtype=np.float32), (codes, np.arange(len(codes)))),
+                shape=(n_rows, len(codes)),
+            )
+            self.bag = (expand @ matrix).tocsr()
+            self.bag.sort_indices()
+            self.bag_names = names
+            self.values = np.empty((n_rows, 0), dtype=np.float32)
+            self.numeric = []
+        else:
+            dense = np.asarray(output, dtype=np.float32)
+            _check_finite(dense, param, name)
+            self.values = np.zeros((n_rows, dense.shape[1]), dtype=np.float32)
+            self.values[codes] = dense
+            self.numeric = names
+            self.bag, self.bag_names = None, []
+
+
+def _check_finite(values, param, name):
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"{param} transformed {name} into values that are not finite (NaN or inf); "
+            "features must be finite numbers: impute or drop the missing values first."
+        )

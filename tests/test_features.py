@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender
 from sklearn_rec.model_selection import ColdStartSplit
@@ -221,3 +225,135 @@ def test_feature_scale_must_be_positive(value):
         _mf(feature_scale=value).fit(X)
     with pytest.raises(TypeError, match=rf"{expected} .*Got '1' instead"):
         _mf(feature_scale="1").fit(X)
+
+
+# -- any scikit-learn transformer as the encoder -------------------------------------------
+
+TEXT = pd.DataFrame({"tags": np.where(IDS % 2, "odd strange", "even plain")}, index=IDS)
+
+
+def _tfidf(**params):
+    # sparse_threshold=1.0: the ColumnTransformer keeps TfidfVectorizer's sparse output.
+    return ColumnTransformer([("tfidf", TfidfVectorizer(**params), "tags")], sparse_threshold=1.0)
+
+
+def _embeddings(table):
+    """Precomputed vectors, as a text model would give: one column per dimension."""
+    return np.column_stack([table["tags"].str.startswith("odd"), np.ones(len(table))]) * 1.0
+
+
+ENCODED = {"item_features": TEXT, "user_features": None}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        (model, output, seed)
+        for model, output in [("mf", "sparse"), ("neural", "sparse"), ("mf", "dense")]
+        for seed in (0, 1, 2)
+    ],
+    ids=lambda param: "-".join(map(str, param)),
+)
+def encoded(request):
+    model, output, seed = request.param
+    encoder = _tfidf() if output == "sparse" else FunctionTransformer(_embeddings)
+    make = _mf if model == "mf" else _neural
+    X, _ = checkerboard()
+    return make(item_encoder=encoder, random_state=seed, **ENCODED).fit(X), output
+
+
+def test_an_encoder_serves_cold_items_from_their_text(encoded):
+    fitted, output = encoded
+    np.testing.assert_array_equal(fitted.cold_items_, [20, 21, 22, 23])
+    assert (fitted._item_encoder.bag is not None) == (output == "sparse")
+    pairs = pd.DataFrame({"user": [0, 0, 1, 1], "item": [22, 23, 22, 23]})
+    even_user, odd_user = fitted.predict(pairs).reshape(2, 2)
+    assert even_user[0] > even_user[1] and odd_user[1] > odd_user[0]
+    items, scores = fitted.recommend_for_history([21, 23, 1], n=3, items=np.arange(20))
+    assert np.isfinite(scores).all() and (items % 2 == 1).all()
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(pairs), fitted.predict(pairs))
+
+
+def test_the_sparse_encoding_is_explained_by_its_columns():
+    X, _ = checkerboard()
+    fitted = _mf(item_encoder=_tfidf(), **ENCODED).fit(X)
+    why = fitted.explain(0, 22, n=10)
+    assert {"tfidf__even", "tfidf__plain"} <= set(why.id_or_feature)
+    assert why.attrs["completeness_error"] < 1e-3
+
+
+def test_the_encoder_is_fitted_on_the_training_ids_and_tuned_by_search():
+    X, _ = checkerboard()
+    # A word only cold items have gets no column: the encoder learns from the ids of X.
+    text = TEXT.copy()
+    text.loc[22, "tags"] = "even plain unheard"
+    model = _mf(item_encoder=_tfidf(), item_features=text, user_features=None, max_epochs=2)
+    assert "tfidf__unheard" not in model.fit(X)._item_encoder.bag_names
+    search = GridSearchCV(
+        model, {"item_encoder__tfidf__max_features": [1, None]}, cv=ColdStartSplit("item")
+    ).fit(X)
+    widths = {
+        params["item_encoder__tfidf__max_features"]: score
+        for params, score in zip(
+            search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True
+        )
+    }
+    assert set(widths) == {1, None} and np.isfinite(list(widths.values())).all()
+    best = search.best_estimator_
+    expected = 1 if search.best_params_["item_encoder__tfidf__max_features"] == 1 else 4
+    assert best._item_encoder.bag.shape[1] == expected
+    # The search's candidates were clones: the model's own encoder is untouched.
+    assert model.item_encoder.transformers[0][1].max_features is None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_user_encoder_serves_cold_users(seed):
+    X, _ = checkerboard()
+    model = _mf(user_features=TEXT, user_encoder=_tfidf(), item_features=None, random_state=seed)
+    items, scores = model.fit(X).recommend([20, 21, 22, 23], n=5)
+    assert np.isfinite(scores).all()
+    assert (items % 2 == np.array([[0], [1], [0], [1]])).all()
+
+
+def test_partial_fit_with_an_encoder():
+    X, _ = checkerboard()
+    model = _mf(item_encoder=_tfidf(), **ENCODED, max_epochs=2).fit(X)
+    before = model.predict(X.head(3))
+    model.partial_fit(X.head(40))
+    assert not np.allclose(model.predict(X.head(3)), before)
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        (
+            {"item_encoder": TfidfVectorizer(), "item_features": None},
+            ValueError,
+            r"item_encoder encodes item_features, which must then be a pandas DataFrame",
+        ),
+        ({"item_encoder": "tfidf"}, InvalidParameterError, r"'item_encoder' parameter"),
+        (
+            {"item_encoder": FunctionTransformer(lambda t: np.full((len(t), 2), np.nan))},
+            ValueError,
+            r"item_encoder transformed item_features into values that are not finite",
+        ),
+        (
+            {"item_encoder": FunctionTransformer(lambda t: np.ones((3, 2)))},
+            ValueError,
+            r"item_encoder must transform the 24 rows of item_features into a 2-D array "
+            r"of 24 rows, got shape \(3, 2\)",
+        ),
+    ],
+    ids=["no table", "not a transformer", "NaN", "rows"],
+)
+def test_bad_encoders(params, error, message):
+    X, _ = checkerboard()
+    model = _mf(**{**ENCODED, **params}, max_epochs=1)
+    with pytest.raises(error, match=message):
+        model.fit(X)
+
+
+def test_nested_parameters_need_an_encoder():
+    with pytest.raises(ValueError, match=r"\['tfidf__max_features'\] of item_encoder .* is None"):
+        _mf().set_params(item_encoder__tfidf__max_features=2)

@@ -62,6 +62,12 @@ def feature_parts(table, code, encoder):
         for j, column in enumerate(encoder.numeric):
             parts.append(table.values[code, j] * table.numeric.weight.detach()[:, j])
             names.append(column)
+        if table.bag is not None:
+            start, stop = table.bag_indptr[code].item(), table.bag_indptr[code + 1].item()
+            for k in range(start, stop):
+                column = table.bag_indices[k].item()
+                parts.append(table.bag_data[k] * table.bag.weight.detach()[column])
+                names.append(encoder.bag_names[column])
         if not parts:
             return base, base.new_zeros((0, len(base))), []
         return base, table.feature_scale * torch.stack(parts), names

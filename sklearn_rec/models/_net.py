@@ -33,6 +33,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
+    HasMethods,
     Interval,
     Options,
     StrOptions,
@@ -160,6 +161,24 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             self.callbacks = params.pop("callbacks")
             if self.initialized_:
                 self._initialize_callbacks()
+        # The encoders' own parameters (item_encoder__tfidf__max_features) go to
+        # them, as scikit-learn routes nested parameters; skorch would set them
+        # as attributes of the net.
+        for name in ("user_encoder", "item_encoder"):
+            nested = {
+                key.split("__", 1)[1]: params.pop(key)
+                for key in list(params)
+                if key.startswith(f"{name}__")
+            }
+            if name in params:
+                setattr(self, name, params.pop(name))
+            if nested:
+                encoder = getattr(self, name)
+                if encoder is None:
+                    raise ValueError(
+                        f"Parameters {sorted(nested)} of {name} were given, but {name} is None."
+                    )
+                encoder.set_params(**nested)
         return super().set_params(**params) if params else self
 
     def __sklearn_is_fitted__(self):
@@ -219,6 +238,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # Checked in fit, with messages about their contents.
         "user_features": "no_validation",
         "item_features": "no_validation",
+        "user_encoder": [HasMethods(["fit", "transform"]), None],
+        "item_encoder": [HasMethods(["fit", "transform"]), None],
         "user_ids": "no_validation",
         "item_ids": "no_validation",
     }

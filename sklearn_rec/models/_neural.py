@@ -116,6 +116,7 @@ class NeuralRecommender(RecommenderNet):
         (indicators) are not standardised, and the feature part is scaled by
         ``feature_scale``.
     {{item_features}}
+    {{encoders}}
     feature_scale : float, default=1.0
         Multiplier of the feature part of every embedding (with
         ``user_features`` or ``item_features``; no effect otherwise):
@@ -253,6 +254,8 @@ class NeuralRecommender(RecommenderNet):
         clip_ratings: bool = True,
         user_features: pd.DataFrame | None = None,
         item_features: pd.DataFrame | None = None,
+        user_encoder: Any = None,
+        item_encoder: Any = None,
         feature_scale: float = 1.0,
         user_ids: Ids | None = None,
         item_ids: Ids | None = None,
@@ -286,6 +289,8 @@ class NeuralRecommender(RecommenderNet):
         self.clip_ratings = clip_ratings
         self.user_features = user_features
         self.item_features = item_features
+        self.user_encoder = user_encoder
+        self.item_encoder = item_encoder
         self.feature_scale = feature_scale
         self.user_ids = user_ids
         self.item_ids = item_ids

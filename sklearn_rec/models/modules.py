@@ -90,7 +90,17 @@ class FeatureEmbedding(nn.Module):
         codes = torch.tensor(features.codes, dtype=torch.long)
         self.register_buffer("codes", torch.where(codes >= 0, codes, n_levels))
         self.register_buffer("values", torch.tensor(features.values, dtype=torch.float32))
+        # A sparse encoding: an embedding per column, summed with each row's values.
+        bag = features.bag
+        self.bag = (
+            None if bag is None else nn.EmbeddingBag(bag.shape[1], dim, mode="sum", sparse=sparse)
+        )
+        if bag is not None:
+            self.register_buffer("bag_indptr", torch.tensor(bag.indptr, dtype=torch.long))
+            self.register_buffer("bag_indices", torch.tensor(bag.indices, dtype=torch.long))
+            self.register_buffer("bag_data", torch.tensor(bag.data, dtype=torch.float32))
         parts = [self.ids, self.levels] + ([self.numeric] if n_numeric else [])
+        parts += [] if self.bag is None else [self.bag]
         for part in parts:
             _init_weight(part.weight, init_std)
         with torch.no_grad():
@@ -102,7 +112,23 @@ class FeatureEmbedding(nn.Module):
         features = self.levels(self.codes[index]).sum(-2)
         if self.numeric is not None:
             features = features + self.numeric(self.values[index])
+        if self.bag is not None:
+            features = features + self._bag_sum(index)
         return own + self.feature_scale * features
+
+    def _bag_sum(self, index):
+        """The rows' sparse features: the sum of their columns' embeddings, weighted."""
+        flat = index.reshape(-1)
+        starts = self.bag_indptr[flat]
+        lengths = self.bag_indptr[flat + 1] - starts
+        offsets = torch.cumsum(lengths, 0) - lengths
+        total = int(lengths.sum())
+        positions = torch.repeat_interleave(starts - offsets, lengths, output_size=total)
+        positions = positions + torch.arange(total, device=flat.device)
+        summed = self.bag(
+            self.bag_indices[positions], offsets, per_sample_weights=self.bag_data[positions]
+        )
+        return summed.reshape(*index.shape, -1)
 
     @property
     def weight(self):
