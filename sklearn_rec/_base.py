@@ -143,6 +143,11 @@ class RecommenderMixin(ABC):
         self.items_ = self._item_vocabulary.fitted_ids
         self.n_items_ = self._item_vocabulary.n_fitted
         self.cold_items_ = self._item_vocabulary.extra_ids
+        if "item_encoder" in params:  # the fitted clones of the estimator's encoders
+            self.user_encoder_, self.item_encoder_ = (
+                getattr(encoder, "transformer", None)
+                for encoder in (self._user_encoder, self._item_encoder)
+            )
 
     @staticmethod
     def _entity_vocabulary(entity, ids, given, features, transformer=None):
@@ -159,7 +164,7 @@ class RecommenderMixin(ABC):
                 (fitted, None) if table is None else _encoded(FeatureEncoder(table, name, fitted))
             )
         if not isinstance(features, pd.DataFrame):
-            raise ValueError(
+            raise TypeError(
                 f"{param} encodes {name}, which must then be a pandas DataFrame indexed by "
                 f"{entity} id; got {type(features).__name__}."
             )

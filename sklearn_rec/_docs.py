@@ -79,14 +79,17 @@ user_encoder, item_encoder : transformer or None, default=None
     transformer, :class:`~sklearn.pipeline.Pipeline` or
     :class:`~sklearn.compose.ColumnTransformer` in place of the built-in
     encoding: for example ``ColumnTransformer([("tags", TfidfVectorizer(),
-    "tags")])`` over a text column, or a ``FunctionTransformer`` returning
-    precomputed embeddings. ``fit`` clones it and fits it on the rows of the
-    ids of ``X``, then transforms every row of the table; its parameters
-    are tuned as ``item_encoder__<name>`` (``GridSearchCV``). Sparse output
-    stays sparse: each output column gets an embedding, summed with the
-    row's values (an ``EmbeddingBag``); dense output is projected linearly.
-    Ids of ``X`` missing from the table have no features. The output must
-    have a row per row of the table and finite values.""",
+    "tags")], sparse_threshold=1.0)`` over a text column (the threshold
+    keeps its output sparse), or a ``FunctionTransformer`` returning
+    precomputed embeddings. ``fit`` clones it and fits it on the table rows
+    of the training ids (those of ``X``, or ``user_ids`` / ``item_ids``),
+    then transforms every row of the table; the fitted clone is
+    ``user_encoder_`` (``item_encoder_``). Its parameters are tuned as
+    ``item_encoder__<name>`` (``GridSearchCV``, ``set_params``). Sparse
+    output stays sparse: each output column gets an embedding, summed with
+    the row's values (an ``EmbeddingBag``); dense output is projected
+    linearly. Training ids missing from the table have no features. The
+    output must have a row per row of the table and finite values.""",
     "user_ids": """\
 user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
     Every user (item) id the model will know, listed up front; ``fit``

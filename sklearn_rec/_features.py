@@ -168,7 +168,8 @@ class TransformedFeatures:
         order = np.argsort(present)
         rows, codes = table.iloc[order], present[order]
         training = codes < len(vocabulary)
-        self.transformer = clone(transformer).fit(rows.iloc[training])
+        self.transformer = clone(transformer)
+        self.transformer.fit(rows.iloc[training])
         output = self.transformer.transform(rows)
         n_rows = len(self.vocabulary)
         if np.ndim(output) != 2 or output.shape[0] != len(rows):
@@ -179,7 +180,9 @@ class TransformedFeatures:
         try:
             names = [str(n) for n in self.transformer.get_feature_names_out()]
         except (AttributeError, ValueError, TypeError):
-            names = [f"{param}{j}" for j in range(output.shape[1])]
+            names = []
+        if len(names) != output.shape[1]:
+            names = [f"{param}__{j}" for j in range(output.shape[1])]
         self.codes = np.empty((n_rows, 0), dtype=np.int64)
         if sparse.issparse(output):
             matrix = sparse.csr_matrix(output, dtype=np.float32)

@@ -316,6 +316,24 @@ def test_a_user_encoder_serves_cold_users(seed):
     assert (items % 2 == np.array([[0], [1], [0], [1]])).all()
 
 
+@pytest.mark.parametrize("loss", ["bpr", "sampled_softmax"])
+def test_sparse_gradients_reach_the_bag(loss):
+    X, _ = checkerboard()
+    model = _mf(loss=loss, sparse=True, item_encoder=_tfidf(), **ENCODED, max_epochs=2).fit(X)
+    assert model.item_encoder_.transformers_[0][1].vocabulary_  # the fitted clone
+    assert model.item_encoder is not model.item_encoder_
+    assert np.isfinite(model.predict(X.head(3))).all()
+
+
+def test_a_model_pickled_before_bags_existed_still_predicts():
+    X, _ = checkerboard()
+    model = _mf(max_epochs=2).fit(X)
+    for table in model.module_.item_tables():
+        del table.bag  # as a FeatureEmbedding unpickled from an older release
+    assert np.isfinite(model.predict(X.head(3))).all()
+    assert len(model.explain(0, 3)) > 0
+
+
 def test_partial_fit_with_an_encoder():
     X, _ = checkerboard()
     model = _mf(item_encoder=_tfidf(), **ENCODED, max_epochs=2).fit(X)
@@ -329,7 +347,7 @@ def test_partial_fit_with_an_encoder():
     [
         (
             {"item_encoder": TfidfVectorizer(), "item_features": None},
-            ValueError,
+            TypeError,
             r"item_encoder encodes item_features, which must then be a pandas DataFrame",
         ),
         ({"item_encoder": "tfidf"}, InvalidParameterError, r"'item_encoder' parameter"),

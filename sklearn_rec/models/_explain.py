@@ -62,7 +62,7 @@ def feature_parts(table, code, encoder):
         for j, column in enumerate(encoder.numeric):
             parts.append(table.values[code, j] * table.numeric.weight.detach()[:, j])
             names.append(column)
-        if table.bag is not None:
+        if getattr(table, "bag", None) is not None:
             start, stop = table.bag_indptr[code].item(), table.bag_indptr[code + 1].item()
             for k in range(start, stop):
                 column = table.bag_indices[k].item()

@@ -238,8 +238,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         # Checked in fit, with messages about their contents.
         "user_features": "no_validation",
         "item_features": "no_validation",
-        "user_encoder": [HasMethods(["fit", "transform"]), None],
-        "item_encoder": [HasMethods(["fit", "transform"]), None],
+        "user_encoder": [HasMethods(["fit", "transform", "get_params"]), None],
+        "item_encoder": [HasMethods(["fit", "transform", "get_params"]), None],
         "user_ids": "no_validation",
         "item_ids": "no_validation",
     }
@@ -367,7 +367,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         return [
             layer.weight
             for layer in self._unwrapped_module().modules()
-            if isinstance(layer, torch.nn.Embedding) and layer.sparse
+            if isinstance(layer, torch.nn.Embedding | torch.nn.EmbeddingBag) and layer.sparse
         ]
 
     def _step_optimizer(self, step_fn):

@@ -52,7 +52,9 @@ class FeatureEmbedding(nn.Module):
     Row ``e`` is ``id_embedding[e]`` (for the first ``n_ids`` rows, the ids
     seen in training; ``0`` for the rest, known from their features alone)
     plus ``feature_scale`` times the sum of the embeddings of its categorical
-    levels and a linear projection of its numeric features. It is called like an
+    levels, a linear projection of its numeric features and, for a sparse
+    encoding (``user_encoder`` / ``item_encoder``), the sum of the embeddings
+    of its nonzero columns weighted by their values. It is called like an
     :class:`~torch.nn.Embedding`, and ``weight`` is the table of every row.
 
     Parameters
@@ -112,7 +114,8 @@ class FeatureEmbedding(nn.Module):
         features = self.levels(self.codes[index]).sum(-2)
         if self.numeric is not None:
             features = features + self.numeric(self.values[index])
-        if self.bag is not None:
+        # getattr: a model pickled before bags existed has none.
+        if getattr(self, "bag", None) is not None:
             features = features + self._bag_sum(index)
         return own + self.feature_scale * features
 
@@ -128,7 +131,7 @@ class FeatureEmbedding(nn.Module):
         summed = self.bag(
             self.bag_indices[positions], offsets, per_sample_weights=self.bag_data[positions]
         )
-        return summed.reshape(*index.shape, -1)
+        return summed.reshape(*index.shape, summed.shape[-1])
 
     @property
     def weight(self):
