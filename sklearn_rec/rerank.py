@@ -321,7 +321,7 @@ class RecommenderFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_samples, n_features_out_)
+        features : ndarray of shape (n_samples, n_features_out)
         """
         check_is_fitted(self)
         return self._features(*check_query_rows(self, X))
