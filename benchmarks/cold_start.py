@@ -60,7 +60,7 @@ def lightfm_features(table, name, training_ids):
         shape=(n_rows, encoder.n_levels),
     )
     matrix = sp.hstack([identity, levels, sp.csr_matrix(encoder.values)], format="csr")
-    return encoder.vocabulary, matrix
+    return encoder.vocabulary.index, matrix
 
 
 class LightFMLists:
