@@ -99,6 +99,19 @@ user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
     chunk by chunk on data that does not fit in memory, where the first
     chunk cannot hold every id (see :ref:`scaling`); ids listed but
     absent from the training rows keep their initial embeddings.""",
+    "fold_in_shrinkage": """\
+fold_in_shrinkage : float, default=3.0
+    How much more strongly a user folded in by
+    :meth:`recommend_for_history` (and by :meth:`explain`) is regularised
+    than a trained user: the fold-in objective charges the user's penalty
+    ``fold_in_shrinkage * weight_decay`` once per history item, where
+    training charges ``weight_decay`` (see the Notes). 1 minimises the
+    training objective restricted to the user. Training ends after a few
+    epochs, before its optimum, while a fold-in reaches the optimum of a
+    short history and overfits it; a larger value pulls the user's scores
+    towards the item biases (the popular items). Read at query time: it
+    can be changed on a fitted model. How the default was chosen:
+    :ref:`cold-start`.""",
     "callbacks": """\
 callbacks : list of skorch callbacks, default=None
     Extra skorch callbacks (``callbacks__*`` routes their parameters).

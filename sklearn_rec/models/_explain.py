@@ -101,7 +101,7 @@ def ridge_explanation(estimator, item_code, history, ratings):
     """
     module = estimator._unwrapped_module()
     estimator._set_training(False)
-    weight_decay = estimator._weight_decay()
+    weight_decay = estimator._fold_in_weight_decay()
     with torch.no_grad():
         codes = torch.as_tensor(history, device=estimator.device)
         mu, _, item_bias = module.rating_baseline()
@@ -157,7 +157,7 @@ def attribution_explanation(estimator, item_code, history, ratings, n_steps=N_ST
         ),
         "n_negatives": estimator._n_negatives(),
         "n_items": estimator.n_items_,
-        "weight_decay": estimator._weight_decay(),
+        "weight_decay": estimator._fold_in_weight_decay(),
         "device": device,
     }
     objective = fold_in_objective(module, estimator._loss, history, ratings, **settings)

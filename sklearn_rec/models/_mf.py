@@ -112,6 +112,7 @@ class MatrixFactorization(RecommenderNet):
         holdout (0.260 without features); smaller values help held-out users
         a little more and new items against the whole catalogue less.
     {{user_ids}}
+    {{fold_in_shrinkage}}
     store_seen : bool, default=True
         Keep the distinct ``(user, item)`` pairs of the training data in
         ``seen_``. It grows with the data (8 bytes per distinct pair, 16 for
@@ -160,11 +161,13 @@ class MatrixFactorization(RecommenderNet):
     :meth:`recommend_for_history` folds in a new user: the trained module is
     frozen and the user's state ``(p_u, b_u)`` minimises the training
     objective of ``fit`` restricted to that user's examples, one per item
-    ``h`` of the history ``H``::
+    ``h`` of the history ``H``, with the penalty scaled by
+    ``c = fold_in_shrinkage``::
 
-        sum_h loss_h + |H| * weight_decay * (||p_u||^2 + b_u^2)
+        sum_h loss_h + c * |H| * weight_decay * (||p_u||^2 + b_u^2)
 
-    (each training example charges the user's penalty once). ``loss_h`` is
+    (each training example charges the user's penalty once; ``c = 1`` is
+    the training objective). ``loss_h`` is
     the loss of ``fit`` with the sampled negatives replaced by their
     expectation, so the objective is deterministic. With ``s_i`` the user's
     raw score of item ``i`` and ``E_j`` the mean over the items negatives
@@ -179,8 +182,8 @@ class MatrixFactorization(RecommenderNet):
       sum over the draws inside the logarithm replaced by its mean.
 
     For ``"mse"`` the objective is a ridge regression of ``r_h - mu - b_h``
-    on ``[q_h, 1]`` with penalty ``|H| * weight_decay``, solved in closed
-    form: ``[p; b_u] = (A^T A + |H| weight_decay I)^+ A^T (r - mu - b)``
+    on ``[q_h, 1]`` with penalty ``c |H| weight_decay``, solved in closed
+    form: ``[p; b_u] = (A^T A + c |H| weight_decay I)^+ A^T (r - mu - b)``
     with ``A`` the rows ``[q_h, 1]`` (the pseudo-inverse handles
     ``weight_decay=0`` with a short history). The other losses are convex in
     ``(p, b_u)`` and are minimised with L-BFGS from the average trained
@@ -256,6 +259,7 @@ class MatrixFactorization(RecommenderNet):
         feature_scale: float = 0.3,
         user_ids: Ids | None = None,
         item_ids: Ids | None = None,
+        fold_in_shrinkage: float = 3.0,
         store_seen: bool = True,
         callbacks: list[Any] | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -287,6 +291,7 @@ class MatrixFactorization(RecommenderNet):
         self.feature_scale = feature_scale
         self.user_ids = user_ids
         self.item_ids = item_ids
+        self.fold_in_shrinkage = fold_in_shrinkage
         self.store_seen = store_seen
         self.callbacks = callbacks
         self.random_state = random_state
@@ -312,7 +317,7 @@ class MatrixFactorization(RecommenderNet):
             self.module_,
             history_codes,
             ratings,
-            weight_decay=self._weight_decay(),
+            weight_decay=self._fold_in_weight_decay(),
             device=self.device,
         )
 

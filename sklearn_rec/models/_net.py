@@ -230,6 +230,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         "handle_unknown": [StrOptions({"error", "fallback"})],
         "clip_ratings": ["boolean"],
         "feature_scale": [Interval(Real, 0, None, closed="neither")],
+        "fold_in_shrinkage": [Interval(Real, 0, None, closed="left")],
         "store_seen": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -312,6 +313,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def _weight_decay(self):
         """The L2 penalty in force (subclasses may resolve a default)."""
         return self.weight_decay
+
+    def _fold_in_weight_decay(self):
+        """The L2 penalty a folded-in user gets per history item."""
+        # getattr: a model pickled before the parameter existed folds in as it did.
+        return getattr(self, "fold_in_shrinkage", 1.0) * self._weight_decay()
 
     def _n_negatives(self):
         """The sampled negatives per positive in force (subclasses may resolve a default)."""
@@ -1053,6 +1059,6 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             negatives=negatives,
             n_negatives=self._n_negatives(),
             n_items=self.n_items_,
-            weight_decay=self._weight_decay(),
+            weight_decay=self._fold_in_weight_decay(),
             device=self.device,
         )

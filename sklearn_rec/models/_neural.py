@@ -130,6 +130,7 @@ class NeuralRecommender(RecommenderNet):
         neither beat the most popular items for held-out users (0.513 and
         0.536 against 0.552).
     {{user_ids}}
+    {{fold_in_shrinkage}}
     store_seen : bool, default=True
         Keep the distinct training pairs in ``seen_``. ``False`` keeps only
         the number of training rows per item (the popularity of the
@@ -172,11 +173,13 @@ class NeuralRecommender(RecommenderNet):
     frozen and the user's state ``e_u`` (with its GMF embedding for
     ``"neumf"``) minimises the training
     objective of ``fit`` restricted to that user's examples, one per item
-    ``h`` of the history ``H``::
+    ``h`` of the history ``H``, with the penalty scaled by
+    ``c = fold_in_shrinkage``::
 
-        sum_h loss_h + |H| * weight_decay * ||e_u||^2
+        sum_h loss_h + c * |H| * weight_decay * ||e_u||^2
 
-    (each training example charges the user's penalty once). ``loss_h`` is
+    (each training example charges the user's penalty once; ``c = 1`` is
+    the training objective). ``loss_h`` is
     the loss of ``fit`` with the sampled negatives replaced by their
     expectation, so the objective is deterministic. With ``s_i`` the user's
     raw score of item ``i`` and ``E_j`` the mean over the items negatives
@@ -259,6 +262,7 @@ class NeuralRecommender(RecommenderNet):
         feature_scale: float = 1.0,
         user_ids: Ids | None = None,
         item_ids: Ids | None = None,
+        fold_in_shrinkage: float = 3.0,
         store_seen: bool = True,
         callbacks: list[Any] | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -294,6 +298,7 @@ class NeuralRecommender(RecommenderNet):
         self.feature_scale = feature_scale
         self.user_ids = user_ids
         self.item_ids = item_ids
+        self.fold_in_shrinkage = fold_in_shrinkage
         self.store_seen = store_seen
         self.callbacks = callbacks
         self.random_state = random_state

@@ -1,5 +1,7 @@
 """Folding in new users from their history, without refitting."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -62,20 +64,46 @@ def test_fold_in_ratings_follow_the_user(rating_mf):
     assert all(item % 2 == 1 for item in items[0])
 
 
-def test_closed_form_ridge_matches_the_objective_minimum(rating_mf):
+@pytest.mark.parametrize("shrinkage", [1.0, 3.0])
+def test_closed_form_ridge_matches_the_objective_minimum(rating_mf, shrinkage):
     model, _, _ = rating_mf
+    model = copy.deepcopy(model).set_params(fold_in_shrinkage=shrinkage)
     history, ratings = np.array([0, 2, 5]), np.array([5.0, 4.0, 1.0])
     p, b_u = (t.double() for t in model._fold_in(history, ratings))
     mu, _, item_bias = model.module_.rating_baseline()
     q = model.module_.item_factors.weight[history].detach().double()
     scores = q @ p + item_bias[history].detach().double() + b_u + mu.detach().double()
     residual = ratings - scores.numpy()
-    # Gradient of sum (r - s)^2 + |H| wd (||p||^2 + b^2) vanishes at the solution.
-    wd = len(history) * model._weight_decay()
+    # Gradient of sum (r - s)^2 + c |H| wd (||p||^2 + b^2) vanishes at the solution.
+    wd = shrinkage * len(history) * model._weight_decay()
     grad_p = -2 * q.numpy().T @ residual + 2 * wd * p.numpy()
     grad_b = -2 * residual.sum() + 2 * wd * float(b_u)
     np.testing.assert_allclose(grad_p, 0, atol=1e-4)
     assert abs(grad_b) < 1e-4
+
+
+@pytest.mark.parametrize("fixture", ["implicit_mf", "rating_mf"])
+def test_fold_in_shrinkage_shrinks_the_folded_in_user(fixture, request):
+    """The optimum's norm falls as the penalty grows; read at query time, no refit."""
+    model, *data = request.getfixturevalue(fixture)
+    model = copy.deepcopy(model)
+    history = np.array([1, 3, 5])
+    ratings = None if len(data) == 1 else np.array([5.0, 4.0, 5.0])
+    norms = []
+    for shrinkage in [0.5, 1.0, 3.0, 10.0]:
+        state = model.set_params(fold_in_shrinkage=shrinkage)._fold_in(history, ratings)
+        norms.append(float(sum(t.double().pow(2).sum() for t in state)))
+    assert np.all(np.diff(norms) < 0), norms
+    # The default is what the documented objective uses.
+    assert MatrixFactorization().fold_in_shrinkage == 3.0
+
+
+@pytest.mark.parametrize("value", [-1.0, "3"])
+def test_fold_in_shrinkage_is_validated(value):
+    X, _ = checkerboard()
+    expected = r"'fold_in_shrinkage' parameter of MatrixFactorization must be a float in the range"
+    with pytest.raises((ValueError, TypeError), match=expected):
+        MatrixFactorization(loss="bce", fold_in_shrinkage=value, max_epochs=1).fit(X)
 
 
 def test_bad_histories(implicit_mf, rating_mf):
