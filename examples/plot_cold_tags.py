@@ -10,6 +10,12 @@ TF-IDF of the tags beside the genres as words) gives every film a
 representation built from its text, so a film is recommended from the first
 day, and its own embedding takes over as interactions arrive.
 
+MovieLens's tags are themselves applied by users, and the films tagged most
+are the ones watched most, so here they carry some popularity that a
+catalogue's own descriptions (editorial keywords, synopses) would not. They
+stand in for such text; the cold-start guide (:ref:`cold-start`) measures how
+much of the tags' lead ordering by tag count alone gives.
+
 The data is read from the folder named by the environment variable
 ``SKLEARN_REC_DATA`` when it holds ``ml-latest-small/``; otherwise
 :func:`~sklearn_rec.datasets.fetch_movielens` downloads it once into the data
@@ -56,7 +62,8 @@ print(text.loc[movies.index[movies["title"].str.startswith("Inception")]].T)
 # follow the films as they gather interactions, a share of the other half is
 # put back into training: on average ``k`` per new film (a popular film gets
 # more, as it would). Each test user's new films are ranked among all the new
-# films they have not interacted with; the test is the same for every ``k``.
+# films they have not interacted with in training; the test is the same for
+# every ``k``.
 train_index, held_out = next(ColdStartSplit("item", test_size=0.2, random_state=0).split(X))
 new_films = np.unique(X.item.iloc[held_out])
 rng = np.random.default_rng(0)
@@ -85,6 +92,7 @@ models = {
     "ids only": MatrixFactorization(item_ids=movies.index, **params),
 }
 known_counts = [0, 1, 4]
+assert max(known_counts) * len(new_films) <= len(arrivals)
 curves = {name: [] for name in [*models, "most interactions"]}
 for k in known_counts:
     train = X.iloc[np.concatenate([train_index, arrivals[: k * len(new_films)]])]

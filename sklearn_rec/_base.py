@@ -363,10 +363,11 @@ class RecommenderMixin(ABC):
 
         The user is *folded in*: everything the model learned stays fixed,
         and a user representation is fitted to ``history`` alone by
-        minimising the training loss of ``fit`` for that one user. The model
-        is not changed and nothing is refitted, so answering costs about
-        one pass over the catalogue per optimisation step. The objective for
-        each loss is given in the estimator's Notes.
+        minimising the training loss of ``fit`` for that one user, plus a
+        penalty (``fold_in_shrinkage`` where the estimator has it). The
+        model is not changed and nothing is refitted, so answering costs
+        about one pass over the catalogue per optimisation step. The
+        objective for each loss is given in the estimator's Notes.
 
         Parameters
         ----------

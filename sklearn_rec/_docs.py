@@ -109,9 +109,9 @@ fold_in_shrinkage : float, default=3.0
     training objective restricted to the user. Training ends after a few
     epochs, before its optimum, while a fold-in reaches the optimum of a
     short history and overfits it; a larger value pulls the user's scores
-    towards the item biases (the popular items). Read at query time: it
-    can be changed on a fitted model. How the default was chosen:
-    :ref:`cold-start`.""",
+    towards those of a zero user (for :class:`MatrixFactorization`, the
+    item biases: the popular items). Read at query time: it can be changed
+    on a fitted model. How the default was chosen: :ref:`cold-start`.""",
     "callbacks": """\
 callbacks : list of skorch callbacks, default=None
     Extra skorch callbacks (``callbacks__*`` routes their parameters).

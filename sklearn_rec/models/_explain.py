@@ -90,7 +90,8 @@ def _item_score(module, state, item_code):
 def ridge_explanation(estimator, item_code, history, ratings):
     """Exact contributions to the folded-in score of :class:`MatrixFactorization` on ratings.
 
-    With ``a_h = [q_h, 1]``, ``M = (A^T A + |H| lambda I)^+`` and the residual
+    With ``a_h = [q_h, 1]``, ``M = (A^T A + c |H| lambda I)^+`` (``c`` the
+    estimator's ``fold_in_shrinkage``, ``lambda`` its ``weight_decay``) and the residual
     ratings ``t_h = r_h - mu - b_h``, the user's ``[p; b_u]`` is
     ``sum_h z_h``, ``z_h = M a_h t_h``, so the score ``mu + b_i + [q_i; 1] .
     [p; b_u]`` is ``mu + b_i`` (the ``"bias"`` row) plus ``z_h . [q_i; 1]``

@@ -1,9 +1,11 @@
 """Fold-in: a new user's representation fitted to their history, the model frozen.
 
 The objective is the training loss of that one user (``Loss.fold_in``) plus
-the L2 penalty the user would get in training; the estimators' Notes state
-it per loss. Matrix factorisation on ratings has a closed form
-(``ridge_fold_in``); the rest is minimised with L-BFGS (``fold_in``).
+an L2 penalty per history example (the estimator's ``fold_in_shrinkage``
+times the penalty the user would get in training, passed in as
+``weight_decay``); the estimators' Notes state it per loss. Matrix
+factorisation on ratings has a closed form (``ridge_fold_in``); the rest is
+minimised with L-BFGS (``fold_in``).
 """
 
 import numpy as np

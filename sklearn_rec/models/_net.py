@@ -316,8 +316,11 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
 
     def _fold_in_weight_decay(self):
         """The L2 penalty a folded-in user gets per history item."""
-        # getattr: a model pickled before the parameter existed folds in as it did.
-        return getattr(self, "fold_in_shrinkage", 1.0) * self._weight_decay()
+        # A model pickled before the parameter existed folds in as it did.
+        if not hasattr(self, "fold_in_shrinkage"):
+            return self._weight_decay()
+        self._check_params_read_after_fit("fold_in_shrinkage")
+        return self.fold_in_shrinkage * self._weight_decay()
 
     def _n_negatives(self):
         """The sampled negatives per positive in force (subclasses may resolve a default)."""

@@ -5,7 +5,7 @@ import copy
 import numpy as np
 import pytest
 
-from sklearn_rec import MatrixFactorization
+from sklearn_rec import MatrixFactorization, NeuralRecommender
 from sklearn_rec.utils.estimator_checks import checkerboard
 
 FAST = {"max_epochs": 60, "lr": 0.05, "random_state": 0}
@@ -149,3 +149,33 @@ def test_closed_form_and_lbfgs_agree_on_ratings(rating_mf):
     iterative = RecommenderNet._fold_in(model, history, ratings)
     for a, b in zip(closed, iterative, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-3)
+
+
+def test_fold_in_shrinkage_is_checked_where_it_is_read(implicit_mf):
+    model = copy.deepcopy(implicit_mf[0]).set_params(fold_in_shrinkage=-1.0)
+    expected = r"'fold_in_shrinkage' parameter of MatrixFactorization must be a float in the range"
+    with pytest.raises(ValueError, match=expected):
+        model.recommend_for_history([1, 3, 5])
+
+
+def test_a_model_pickled_before_fold_in_shrinkage_folds_in_as_before(implicit_mf):
+    model = copy.deepcopy(implicit_mf[0])
+    history = np.array([1, 3, 5])
+    before = model.set_params(fold_in_shrinkage=1.0)._fold_in(history, None)
+    del model.fold_in_shrinkage
+    for old, new in zip(before, model._fold_in(history, None), strict=True):
+        np.testing.assert_array_equal(old.numpy(), new.numpy())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fold_in_shrinkage_shrinks_a_neural_fold_in(seed):
+    X, _ = checkerboard()
+    model = NeuralRecommender(
+        embedding_dim=4, hidden_units=(8,), max_epochs=20, lr=0.05, random_state=seed
+    ).fit(X)
+    assert model.fold_in_shrinkage == 3.0
+    norms = {}
+    for shrinkage in [1.0, 10.0]:
+        state = model.set_params(fold_in_shrinkage=shrinkage)._fold_in(np.array([1, 3, 5]), None)
+        norms[shrinkage] = float(sum(t.double().pow(2).sum() for t in state))
+    assert norms[10.0] < norms[1.0], norms
