@@ -1,0 +1,111 @@
+"""New users folded in from a few interactions, against ``fold_in_shrinkage``.
+
+``ColdStartSplit("user")`` holds out a fifth of the users whole; each held-out
+user's interactions are shuffled, the first ``--history`` are what the user
+is folded in from (``recommend_for_history``) and the rest are scored:
+NDCG@10 for the ranking losses, against the most popular items the user has
+not interacted with (``PopularityRecommender``); for ``loss="mse"`` the RMSE
+of the folded-in ratings of the rest. One model is fitted per seed, and every
+``fold_in_shrinkage`` is read from it at query time (no refit). The table of
+the cold-start guide comes from this script.
+
+Run from the repository root::
+
+    PYTHONPATH=. python benchmarks/fold_in.py --data 100k --loss bpr
+    PYTHONPATH=. python benchmarks/fold_in.py --data 100k --model neural --seeds 0
+"""
+
+import argparse
+
+import numpy as np
+from _common import limit_threads, timed
+
+from sklearn_rec import MatrixFactorization, NeuralRecommender, PopularityRecommender
+from sklearn_rec.datasets import fetch_movielens, make_interactions
+from sklearn_rec.metrics import ndcg_at_k
+from sklearn_rec.model_selection import ColdStartSplit
+
+
+def load(data):
+    """``(X, y)``: the interactions and their ratings (None for planted data)."""
+    if data == "planted":
+        X, _ = make_interactions(
+            n_users=300, n_items=200, n_interactions=7000, implicit=True, random_state=0
+        )
+        return X[["user", "item"]], None
+    movielens = fetch_movielens(data)
+    return movielens.data[["user", "item"]], movielens.target.to_numpy(dtype=np.float32)
+
+
+def histories(X, y, test_index, size, seed):
+    """Per held-out user with more than ``size`` interactions: history, rest, their ratings."""
+    rng = np.random.default_rng(seed)
+    items = X["item"].to_numpy()
+    rows = []
+    for positions in X.iloc[test_index].groupby("user").indices.values():
+        order = rng.permutation(test_index[positions])
+        if len(order) > size:
+            ratings = (None, None) if y is None else (y[order[:size]], y[order[size:]])
+            rows.append((items[order[:size]], items[order[size:]], *ratings))
+    return rows
+
+
+def fold_in_score(model, users, rating):
+    """NDCG@10 of the folded-in lists, or the RMSE of the folded-in ratings of the rest."""
+    if not rating:
+        lists = [model.recommend_for_history(history, n=10)[0][0] for history, *_ in users]
+        return ndcg_at_k([rest for _, rest, *_ in users], lists)
+    errors = []
+    for history, rest, history_ratings, rest_ratings in users:
+        items, scores = model.recommend_for_history(
+            history, ratings=history_ratings, items=rest, n=len(rest), exclude_seen=False
+        )
+        predicted = dict(zip(items[0], scores[0], strict=True))
+        errors.append(np.array([predicted[item] for item in rest]) - rest_ratings)
+    return float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="100k", help="100k, latest-small or planted")
+    parser.add_argument("--model", choices=["mf", "neural"], default="mf")
+    parser.add_argument("--loss", default="bpr", help="the loss of MatrixFactorization")
+    parser.add_argument("--history", type=int, default=5)
+    parser.add_argument("--shrinkage", type=float, nargs="+", default=[1, 2, 3, 5, 10])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    limit_threads(args.threads)
+    rating = args.model == "mf" and args.loss == "mse"
+
+    X, y = load(args.data)
+    results = {"popularity": []} if not rating else {}
+    for seed in args.seeds:
+        train, test = next(ColdStartSplit("user", random_state=seed).split(X))
+        users = histories(X, y, test, args.history, seed)
+        if not rating:
+            popularity = PopularityRecommender().fit(X.iloc[train])
+            results["popularity"].append(fold_in_score(popularity, users, rating))
+        if args.model == "neural":
+            model = NeuralRecommender(random_state=seed)
+        else:
+            model = MatrixFactorization(loss=args.loss, random_state=seed)
+        _, seconds = timed(model.fit, X.iloc[train], None if y is None or not rating else y[train])
+        for shrinkage in args.shrinkage:
+            model.set_params(fold_in_shrinkage=shrinkage)
+            results.setdefault(shrinkage, []).append(fold_in_score(model, users, rating))
+        print(
+            f"seed {seed}: {len(users)} new users, fit {seconds:.0f} s: "
+            + ", ".join(f"{key} {values[-1]:.4f}" for key, values in results.items()),
+            flush=True,
+        )
+    metric = "RMSE" if rating else "NDCG@10"
+    name = "NeuralRecommender()" if args.model == "neural" else f"MF loss={args.loss!r}"
+    print(f"\n{args.data}, {name}, {metric} from {args.history} interactions, mean of seeds:")
+    for key, values in results.items():
+        label = key if key == "popularity" else f"fold_in_shrinkage={key:g}"
+        print(f"  {label:24s} {np.mean(values):.4f}")
+
+
+if __name__ == "__main__":
+    main()
