@@ -19,7 +19,12 @@ from sklearn.utils._param_validation import StrOptions, validate_parameter_const
 from sklearn.utils.validation import check_is_fitted
 
 from ._explain import explanation_frame, fallback_explanation
-from ._features import FeatureEncoder, TransformedFeatures, check_feature_table
+from ._features import (
+    FeatureEncoder,
+    TransformedFeatures,
+    check_feature_table,
+    check_table_index,
+)
 from ._interactions import item_popularity, most_popular, popularity_scores
 from ._typing import Array, Ids, Interactions, Target, TopN
 from ._validation import check_candidates, check_ids, check_positive_int, check_query_rows
@@ -168,8 +173,7 @@ class RecommenderMixin(ABC):
                 f"{param} encodes {name}, which must then be a pandas DataFrame indexed by "
                 f"{entity} id; got {type(features).__name__}."
             )
-        if features.index.hasnans or not features.index.is_unique:
-            raise ValueError(f"The index of {name} must hold each {entity} id once, without NaN.")
+        check_table_index(features, name)
         return _encoded(TransformedFeatures(features, name, fitted, transformer, param))
 
     def _n_catalogue(self):

@@ -46,6 +46,15 @@ def _kind(column, name, values):
     )
 
 
+def check_table_index(table, name):
+    """A feature table's index must hold each id once, without NaN."""
+    if table.index.hasnans:
+        raise ValueError(f"The index of {name} contains NaN; every row needs an id.")
+    if not table.index.is_unique:
+        duplicated = table.index[table.index.duplicated()].unique()[:10].tolist()
+        raise ValueError(f"The index of {name} has repeated ids: {duplicated}.")
+
+
 def check_feature_table(table, name):
     """Validate a feature table; return it, or ``None`` for no features."""
     if table is None:
@@ -56,17 +65,13 @@ def check_feature_table(table, name):
         )
     if table.shape[1] == 0:
         raise ValueError(f"{name} has no columns; pass None for no features.")
-    if table.index.hasnans:
-        raise ValueError(f"The index of {name} contains NaN; every row needs an id.")
+    check_table_index(table, name)
     if not table.columns.is_unique:
         repeated = table.columns[table.columns.duplicated()].unique()[:10].tolist()
         raise ValueError(
             f"{name} has repeated column names: {repeated}; each feature needs a column name "
             "of its own."
         )
-    if not table.index.is_unique:
-        duplicated = table.index[table.index.duplicated()].unique()[:10].tolist()
-        raise ValueError(f"The index of {name} has repeated ids: {duplicated}.")
     for column in table.columns:
         values = table[column]
         if _kind(column, name, values) == "numeric":

@@ -362,8 +362,13 @@ def test_partial_fit_with_an_encoder():
             r"item_encoder must transform the 24 rows of item_features into a 2-D array "
             r"of 24 rows, got shape \(3, 2\)",
         ),
+        (
+            {"item_features": pd.concat([TEXT, TEXT.iloc[[4]]])},
+            ValueError,
+            r"The index of item_features has repeated ids: \[4\]",
+        ),
     ],
-    ids=["no table", "not a transformer", "NaN", "rows"],
+    ids=["no table", "not a transformer", "NaN", "rows", "repeated ids"],
 )
 def test_bad_encoders(params, error, message):
     X, _ = checkerboard()
