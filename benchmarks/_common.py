@@ -60,6 +60,15 @@ def limit_threads(threads):
     return torch.get_num_threads()
 
 
+def parse_seeds_and_threads(parser, *, threads=1):
+    """Add ``--seeds`` (default 0 1 2) and ``--threads`` to ``parser``, parse, limit the threads."""
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--threads", type=int, default=threads)
+    args = parser.parse_args()
+    limit_threads(args.threads)
+    return args
+
+
 def versions(packages=PACKAGES):
     """Python, sklearn-rec and each of ``packages``: version, or None if not installed."""
     from sklearn_rec._show_versions import dependencies_info

@@ -18,7 +18,7 @@ import argparse
 
 import numpy as np
 import pandas as pd
-from _common import limit_threads, timed
+from _common import parse_seeds_and_threads, timed
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
@@ -48,10 +48,7 @@ def encoders():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    limit_threads(args.threads)
+    args = parse_seeds_and_threads(parser)
 
     movielens = fetch_movielens("latest-small")
     X, movies = movielens.data[["user", "item"]], movielens.movies

@@ -18,7 +18,8 @@ Run from the repository root::
 import argparse
 
 import numpy as np
-from _common import limit_threads, timed
+from _common import parse_seeds_and_threads, timed
+from _movielens.data import PLANTED
 
 from sklearn_rec import MatrixFactorization, NeuralRecommender, PopularityRecommender
 from sklearn_rec.datasets import fetch_movielens, make_interactions
@@ -29,9 +30,7 @@ from sklearn_rec.model_selection import ColdStartSplit
 def load(data):
     """``(X, y)``: the interactions and their ratings (None for planted data)."""
     if data == "planted":
-        X, _ = make_interactions(
-            n_users=300, n_items=200, n_interactions=7000, implicit=True, random_state=0
-        )
+        X, _ = make_interactions(**PLANTED)
         return X[["user", "item"]], None
     movielens = fetch_movielens(data)
     return movielens.data[["user", "item"]], movielens.target.to_numpy(dtype=np.float32)
@@ -72,10 +71,7 @@ def main():
     parser.add_argument("--loss", default="bpr", help="the loss of MatrixFactorization")
     parser.add_argument("--history", type=int, default=5)
     parser.add_argument("--shrinkage", type=float, nargs="+", default=[1, 2, 3, 5, 10])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args()
-    limit_threads(args.threads)
+    args = parse_seeds_and_threads(parser, threads=None)
     rating = args.model == "mf" and args.loss == "mse"
 
     X, y = load(args.data)

@@ -19,7 +19,7 @@ Run from the repository root::
 import argparse
 
 import pandas as pd
-from _common import limit_threads, timed
+from _common import parse_seeds_and_threads, timed
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from sklearn_rec import EASE
@@ -72,10 +72,7 @@ def models(seed, side):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    limit_threads(args.threads)
+    args = parse_seeds_and_threads(parser)
 
     movielens = fetch_movielens("100k")
     X, ratings = movielens.data[["user", "item"]], movielens.target.to_numpy()
