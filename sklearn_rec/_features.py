@@ -52,7 +52,9 @@ def check_table_index(table, name):
         raise ValueError(f"The index of {name} contains NaN; every row needs an id.")
     if not table.index.is_unique:
         duplicated = table.index[table.index.duplicated()].unique()[:10].tolist()
-        raise ValueError(f"The index of {name} has repeated ids: {duplicated}.")
+        raise ValueError(
+            f"The index of {name} has repeated ids: {duplicated}; it must hold one row per id."
+        )
 
 
 def check_feature_table(table, name):

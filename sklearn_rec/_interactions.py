@@ -1,8 +1,9 @@
 """Seen pairs and item popularity: what a recommender keeps of its training rows.
 
 Nothing here depends on a model: the seen ``(user, item)`` pairs as a binary
-CSR matrix (``seen_``), and the popularity of each item, which ranks the
-unknown-id fallback.
+CSR matrix (``seen_``), the popularity of each item, which ranks the
+unknown-id fallback, and what explanations read of the training histories
+beyond ``seen_`` (mean ratings, positive pairs).
 """
 
 import numpy as np
@@ -30,6 +31,42 @@ def add_interactions(seen, new):
     merged = seen + new
     merged.data[:] = 1
     return merged
+
+
+def mean_ratings(users, items, y, shape, previous=None):
+    """Each pair's mean rating over the rows given, as float32 CSR of ``shape``.
+
+    The pairs given replace their entries of ``previous`` (the means of
+    earlier rows), so a pair given again takes its mean in the new rows. A
+    mean of 0 may be left without an entry: readers take the pairs from
+    ``seen_``.
+    """
+    pairs, row = np.unique(users.astype(np.int64) * shape[1] + items, return_inverse=True)
+    mean = np.bincount(row, weights=y) / np.bincount(row)
+    coordinates = (pairs // shape[1], pairs % shape[1])
+    means = sparse.csr_matrix((mean.astype(np.float32), coordinates), shape=shape)
+    if previous is not None:
+        given = sparse.csr_matrix((np.ones(len(pairs)), coordinates), shape=shape)
+        means = means + previous - previous.multiply(given)
+    return sparse.csr_matrix(means, dtype=np.float32)
+
+
+def add_positive_pairs(positive_pairs, seen, users, items, positive, shape):
+    """The positive pairs with those of new rows added, or ``None`` while every row is positive.
+
+    ``positive_pairs`` (binary CSR of ``shape``, or ``None``) holds the
+    positives of the rows so far; ``None`` means they are exactly ``seen``
+    (the pairs before the new rows, or ``None`` before any), which holds
+    until a row is labelled 0. ``positive`` is the mask of the new rows'
+    positives, or ``None`` when all are.
+    """
+    if positive_pairs is None:
+        if positive is None or positive.all():
+            return None
+        positive_pairs = sparse.csr_matrix(shape, dtype=np.float32) if seen is None else seen
+    if positive is not None:
+        users, items = users[positive], items[positive]
+    return add_interactions(positive_pairs, interaction_matrix(users, items, shape))
 
 
 def item_popularity(seen, item_rows, n_catalogue):

@@ -26,6 +26,7 @@ from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._features import check_table_index
 from ._typing import Array, Ids, Interactions, Target, TopN
 from ._validation import (
     check_candidates,
@@ -66,11 +67,7 @@ def _check_table(table, param, name):
     """A side-feature table as float64 columns named ``{name}_{column}``, or None."""
     if table is None:
         return None
-    if not table.index.is_unique:
-        duplicated = table.index[table.index.duplicated()].unique()[:5].tolist()
-        raise ValueError(
-            f"{param} must have one row per {name} id (its index), got repeated ids {duplicated}."
-        )
+    check_table_index(table, param)
     not_numeric = [
         column
         for column, dtype in table.dtypes.items()

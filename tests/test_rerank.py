@@ -140,8 +140,11 @@ def test_features_bad_input(data):
     with pytest.raises(TypeError, match=r"user_features must hold numeric .*\['occupation'\]"):
         RecommenderFeatures(EASE(), user_features=text).fit(X)
     repeated = pd.DataFrame({"year": [1.0, 2.0]}, index=[4, 4])
-    with pytest.raises(ValueError, match=r"item_features must have one row per item id .*\[4\]"):
+    with pytest.raises(ValueError, match=r"item_features has repeated ids: \[4\]; .* per id"):
         RecommenderFeatures(EASE(), item_features=repeated).fit(X)
+    missing = pd.DataFrame({"year": [1.0, 2.0]}, index=[4.0, np.nan])
+    with pytest.raises(ValueError, match="index of item_features contains NaN"):
+        RecommenderFeatures(EASE(), item_features=missing).fit(X)
     with pytest.raises(NotFittedError):
         RecommenderFeatures(EASE()).transform(X)
     clash = pd.DataFrame({"activity": np.ones(80)}, index=range(80))

@@ -21,15 +21,12 @@ Prefix-routed parameters (``optimizer__*``, ``module__*``, ``callbacks__*``,
 from __future__ import annotations
 
 import math
-import signal
-import threading
 from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -46,7 +43,12 @@ from skorch.history import History
 from skorch.utils import is_dataset
 
 from .._base import RecommenderMixin, _unknown_error
-from .._interactions import add_interactions, interaction_matrix
+from .._interactions import (
+    add_interactions,
+    add_positive_pairs,
+    interaction_matrix,
+    mean_ratings,
+)
 from .._typing import Interactions, Target
 from .._validation import (
     check_interactions,
@@ -60,6 +62,7 @@ from ._data import InteractionDataset, InteractionIterator, NegativeSampler
 from ._early_stopping import AUTO_MIN_ROWS, ValidationMonitor, holdout
 from ._explain import attribution_explanation
 from ._fold_in import fold_in, negative_pool, top_items_for_state
+from ._interrupts import watch_interrupts
 from ._losses import LOSSES
 from ._progress import EpochLog, EpochProgressBar, Progress, quiet_queries
 from ._topk import top_items, top_similar
@@ -68,42 +71,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
-
-
-class _InterruptWatch:
-    """Whether SIGINT (Ctrl-C) arrived while training ran."""
-
-    received = False
-
-
-@contextmanager
-def _watch_interrupts():
-    """Record a user's Ctrl-C during training, then let it through as before.
-
-    skorch ends training on any ``KeyboardInterrupt`` and returns normally:
-    early stopping (the package's, and skorch's ``EarlyStopping`` callback)
-    raises one to stop, as skorch's callbacks do. Only a real SIGINT tells a
-    user's interrupt apart from such a stop. Signals reach the main thread
-    only, so elsewhere (a worker of a parallel search) nothing is watched.
-    """
-    watch = _InterruptWatch()
-    if threading.current_thread() is not threading.main_thread():
-        yield watch
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):
-        watch.received = True
-        if callable(previous):
-            previous(signum, frame)
-        elif previous is not signal.SIG_IGN:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield watch
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 class RecommenderNet(RecommenderMixin, NeuralNet):
@@ -630,7 +597,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
                 random_state=check_random_state(self.random_state),
             )
         del dataset
-        with self._seeded(), _watch_interrupts() as interrupt, quiet_queries():
+        with self._seeded(), watch_interrupts() as interrupt, quiet_queries():
             self.initialize()
             try:
                 NeuralNet.partial_fit(self, train, None, **fit_params)
@@ -703,7 +670,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def on_epoch_begin(self, net, **kwargs):
         # Stopping here rather than at the end of the epoch lets the
         # callbacks (PrintLog) see the last epoch; before the new history row.
-        # skorch ends training on a KeyboardInterrupt; _watch_interrupts tells
+        # skorch ends training on a KeyboardInterrupt; watch_interrupts tells
         # this one from a user's Ctrl-C.
         if self._monitor is not None and self._monitor.stop:
             raise KeyboardInterrupt
@@ -827,7 +794,7 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             self._extend_y_range(dataset.y)
         with (
             self._seeded(offset=len(self.history_)),
-            _watch_interrupts() as interrupt,
+            watch_interrupts() as interrupt,
             quiet_queries(),
         ):
             NeuralNet.partial_fit(self, dataset, None, **fit_params)
@@ -862,28 +829,12 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         """
         shape = (self.n_users_, self.n_items_)
         if self._loss.ratings:
-            pairs, row = np.unique(users.astype(np.int64) * shape[1] + items, return_inverse=True)
-            mean = np.bincount(row, weights=y) / np.bincount(row)
-            coordinates = (pairs // shape[1], pairs % shape[1])
-            means = sparse.csr_matrix((mean.astype(np.float32), coordinates), shape=shape)
-            if self._ratings is not None:
-                # The new rows' pairs replace their old means. A rating of 0 may
-                # be left without an entry: explain reads the pairs from seen_.
-                given = sparse.csr_matrix((np.ones(len(pairs)), coordinates), shape=shape)
-                means = means + self._ratings - self._ratings.multiply(given)
-            self._ratings = sparse.csr_matrix(means, dtype=np.float32)
-            return
-        positive = None if y is None else y > 0
-        if self._positive_pairs is None:
-            if positive is None or positive.all():
-                return
-            self._positive_pairs = (
-                sparse.csr_matrix(shape, dtype=np.float32) if self.seen_ is None else self.seen_
+            self._ratings = mean_ratings(users, items, y, shape, previous=self._ratings)
+        else:
+            positive = None if y is None else y > 0
+            self._positive_pairs = add_positive_pairs(
+                self._positive_pairs, self.seen_, users, items, positive, shape
             )
-        if positive is not None:
-            users, items = users[positive], items[positive]
-        new = interaction_matrix(users, items, shape)
-        self._positive_pairs = add_interactions(self._positive_pairs, new)
 
     def _training_history(self, user_code):
         """The item codes of a user's training history, and their mean ratings (or ``None``)."""

@@ -124,11 +124,8 @@ class NeuralRecommender(RecommenderNet):
         the numbers)``. Below 1 the shared feature weights start smaller
         and, with Adam, move ``feature_scale`` times as fast as the id
         embeddings. Must be > 0. :class:`MatrixFactorization` defaults to
-        0.3; here, on a validation split of MovieLens-100K (default
-        hyperparameters, one seed), 1 gave better lists on a per-user
-        holdout (NDCG@10 0.237 against 0.230; 0.214 without features), and
-        neither beat the most popular items for held-out users (0.513 and
-        0.536 against 0.552).
+        0.3; why this one defaults to 1 is measured in :ref:`the cold-start
+        guide <feature-scale>`.
     {{user_ids}}
     {{fold_in_shrinkage}}
     store_seen : bool, default=True
