@@ -1,8 +1,9 @@
 """New users folded in from a few interactions, against ``fold_in_shrinkage``.
 
 ``ColdStartSplit("user")`` holds out a fifth of the users whole; each held-out
-user's interactions are shuffled, the first ``--history`` are what the user
-is folded in from (``recommend_for_history``) and the rest are scored:
+user's interactions are shuffled, the first ``--history`` (each length given)
+are what the user is folded in from (``recommend_for_history``) and the rest
+are scored, for the users with more interactions than that:
 NDCG@10 for the ranking losses, against the most popular items the user has
 not interacted with (``PopularityRecommender``); for ``loss="mse"`` the RMSE
 of the folded-in ratings of the rest. One model is fitted per seed, and every
@@ -12,7 +13,7 @@ the cold-start guide comes from this script.
 Run from the repository root::
 
     PYTHONPATH=. python benchmarks/fold_in.py --data 100k --loss bpr
-    PYTHONPATH=. python benchmarks/fold_in.py --data 100k --model neural --seeds 0
+    PYTHONPATH=. python benchmarks/fold_in.py --data 100k --model neural --shrinkage 0 20
 """
 
 import argparse
@@ -69,38 +70,42 @@ def main():
     parser.add_argument("--data", default="100k", help="100k, latest-small or planted")
     parser.add_argument("--model", choices=["mf", "neural"], default="mf")
     parser.add_argument("--loss", default="bpr", help="the loss of MatrixFactorization")
-    parser.add_argument("--history", type=int, default=5)
-    parser.add_argument("--shrinkage", type=float, nargs="+", default=[1, 2, 3, 5, 10])
+    parser.add_argument("--history", type=int, nargs="+", default=[1, 5, 20])
+    parser.add_argument("--shrinkage", type=float, nargs="+", default=[0, 5, 10, 20, 40])
     args = parse_seeds_and_threads(parser, threads=None)
     rating = args.model == "mf" and args.loss == "mse"
 
     X, y = load(args.data)
-    results = {"popularity": []} if not rating else {}
+    keys = [*([] if rating else ["popularity"]), *args.shrinkage]
+    results = {(key, size): [] for key in keys for size in args.history}
     for seed in args.seeds:
         train, test = next(ColdStartSplit("user", random_state=seed).split(X))
-        users = histories(X, y, test, args.history, seed)
-        if not rating:
-            popularity = PopularityRecommender().fit(X.iloc[train])
-            results["popularity"].append(fold_in_score(popularity, users, rating))
         if args.model == "neural":
             model = NeuralRecommender(random_state=seed)
         else:
             model = MatrixFactorization(loss=args.loss, random_state=seed)
         _, seconds = timed(model.fit, X.iloc[train], None if y is None or not rating else y[train])
-        for shrinkage in args.shrinkage:
-            model.set_params(fold_in_shrinkage=shrinkage)
-            results.setdefault(shrinkage, []).append(fold_in_score(model, users, rating))
-        print(
-            f"seed {seed}: {len(users)} new users, fit {seconds:.0f} s: "
-            + ", ".join(f"{key} {values[-1]:.4f}" for key, values in results.items()),
-            flush=True,
-        )
+        popularity = None if rating else PopularityRecommender().fit(X.iloc[train])
+        for size in args.history:
+            users = histories(X, y, test, size, seed)
+            if popularity is not None:
+                results["popularity", size].append(fold_in_score(popularity, users, rating))
+            for shrinkage in args.shrinkage:
+                model.set_params(fold_in_shrinkage=shrinkage)
+                results[shrinkage, size].append(fold_in_score(model, users, rating))
+            print(
+                f"seed {seed}, history {size}: {len(users)} new users, fit {seconds:.0f} s: "
+                + ", ".join(f"{key} {results[key, size][-1]:.4f}" for key in keys),
+                flush=True,
+            )
     metric = "RMSE" if rating else "NDCG@10"
     name = "NeuralRecommender()" if args.model == "neural" else f"MF loss={args.loss!r}"
-    print(f"\n{args.data}, {name}, {metric} from {args.history} interactions, mean of seeds:")
-    for key, values in results.items():
+    print(f"\n{args.data}, {name}, {metric} by history length, mean of seeds:")
+    print(f"  {'':24s}" + "".join(f"{size:>8d}" for size in args.history))
+    for key in keys:
         label = key if key == "popularity" else f"fold_in_shrinkage={key:g}"
-        print(f"  {label:24s} {np.mean(values):.4f}")
+        means = [np.mean(results[key, size]) for size in args.history]
+        print(f"  {label:24s}" + "".join(f"{mean:8.4f}" for mean in means))
 
 
 if __name__ == "__main__":

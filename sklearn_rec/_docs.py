@@ -3,6 +3,9 @@
 Each entry is the numpydoc text of one parameter (or attribute); an
 estimator's docstring holds ``{{name}}`` on a line of its own where the text
 goes, and :func:`fill_doc` substitutes it, indented like the placeholder.
+Where the estimators' defaults differ, the entry is the description alone,
+indented one level, and each docstring writes the parameter line above the
+placeholder.
 """
 
 import re
@@ -99,19 +102,21 @@ user_ids, item_ids : array-like of shape (n_users,) and (n_items,), default=None
     chunk by chunk on data that does not fit in memory, where the first
     chunk cannot hold every id (see :ref:`scaling`); ids listed but
     absent from the training rows keep their initial embeddings.""",
+    # The description alone, under the parameter line each estimator writes
+    # with its own default.
     "fold_in_shrinkage": """\
-fold_in_shrinkage : float, default=3.0
-    How much more strongly a user folded in by
-    :meth:`recommend_for_history` (and by :meth:`explain`) is regularised
-    than a trained user: the fold-in objective charges the user's penalty
-    ``fold_in_shrinkage * weight_decay`` once per history item, where
-    training charges ``weight_decay`` (see the Notes). 1 minimises the
-    training objective restricted to the user. Training ends after a few
-    epochs, before its optimum, while a fold-in reaches the optimum of a
-    short history and overfits it; a larger value pulls the user's scores
-    towards those of a zero user (for :class:`MatrixFactorization`, the
-    item biases: the popular items). Read at query time: it can be changed
-    on a fitted model. How the default was chosen: :ref:`cold-start`.""",
+    Extra regularisation of a user folded in by
+    :meth:`recommend_for_history` (and by :meth:`explain`), counted in
+    interactions: training charges the user's penalty ``weight_decay`` once
+    per example, and the fold-in objective charges it for the ``|H|``
+    history items plus ``fold_in_shrinkage`` more (see the Notes). 0
+    minimises the training objective restricted to the user. A fold-in
+    reaches the optimum of a short history and overfits it; the extra
+    penalty pulls the user's scores towards those of a zero user (for
+    :class:`MatrixFactorization`, the item biases: the popular items), most
+    for the shortest histories, and matters less as the history grows. Read
+    at query time: it can be changed on a fitted model. How the defaults
+    were chosen: :ref:`cold-start`.""",
     "callbacks": """\
 callbacks : list of skorch callbacks, default=None
     Extra skorch callbacks (``callbacks__*`` routes their parameters).

@@ -90,7 +90,7 @@ def _item_score(module, state, item_code):
 def ridge_explanation(estimator, item_code, history, ratings):
     """Exact contributions to the folded-in score of :class:`MatrixFactorization` on ratings.
 
-    With ``a_h = [q_h, 1]``, ``M = (A^T A + c |H| lambda I)^+`` (``c`` the
+    With ``a_h = [q_h, 1]``, ``M = (A^T A + (|H| + c) lambda I)^+`` (``c`` the
     estimator's ``fold_in_shrinkage``, ``lambda`` its ``weight_decay``) and the residual
     ratings ``t_h = r_h - mu - b_h``, the user's ``[p; b_u]`` is
     ``sum_h z_h``, ``z_h = M a_h t_h``, so the score ``mu + b_i + [q_i; 1] .
@@ -102,7 +102,7 @@ def ridge_explanation(estimator, item_code, history, ratings):
     """
     module = estimator._unwrapped_module()
     estimator._set_training(False)
-    weight_decay = estimator._fold_in_weight_decay()
+    penalty = estimator._fold_in_penalty(len(history))
     with torch.no_grad():
         codes = torch.as_tensor(history, device=estimator.device)
         mu, _, item_bias = module.rating_baseline()
@@ -110,7 +110,7 @@ def ridge_explanation(estimator, item_code, history, ratings):
         factors = module.item_factors(codes).double().cpu().numpy()
         residual = ratings - mu - item_bias[codes].double().cpu().numpy()
     design = np.hstack([factors, np.ones((len(history), 1))])
-    gram = design.T @ design + len(history) * weight_decay * np.eye(design.shape[1])
+    gram = design.T @ design + penalty * np.eye(design.shape[1])
     per_item = (design @ np.linalg.pinv(gram, hermitian=True)) * residual[:, np.newaxis]
     solution = per_item.sum(axis=0)
 
@@ -122,9 +122,7 @@ def ridge_explanation(estimator, item_code, history, ratings):
     history_part = per_item @ np.append(factor_base, 1.0) + 0.5 * per_item[:, :-1] @ features
     feature_part = bias_parts[:, 0] + 0.5 * factor_parts @ solution[:-1]
 
-    state = ridge_fold_in(
-        module, history, ratings, weight_decay=weight_decay, device=estimator.device
-    )
+    state = ridge_fold_in(module, history, ratings, penalty=penalty, device=estimator.device)
     return Explanation.exact(
         ["bias"] + ["history"] * len(history) + ["item_feature"] * len(names),
         ["mean rating and item bias", *history, *names],
@@ -158,7 +156,7 @@ def attribution_explanation(estimator, item_code, history, ratings, n_steps=N_ST
         ),
         "n_negatives": estimator._n_negatives(),
         "n_items": estimator.n_items_,
-        "weight_decay": estimator._fold_in_weight_decay(),
+        "penalty": estimator._fold_in_penalty(len(history)),
         "device": device,
     }
     objective = fold_in_objective(module, estimator._loss, history, ratings, **settings)

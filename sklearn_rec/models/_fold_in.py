@@ -1,11 +1,11 @@
 """Fold-in: a new user's representation fitted to their history, the model frozen.
 
 The objective is the training loss of that one user (``Loss.fold_in``) plus
-an L2 penalty per history example (the estimator's ``fold_in_shrinkage``
-times the penalty the user would get in training, passed in as
-``weight_decay``); the estimators' Notes state it per loss. Matrix
-factorisation on ratings has a closed form (``ridge_fold_in``); the rest is
-minimised with L-BFGS (``fold_in``).
+an L2 penalty on the user, ``penalty`` times its squared norm: the
+estimators pass ``weight_decay * (|H| + fold_in_shrinkage)``, the training
+penalty of the history's examples plus that of ``fold_in_shrinkage`` more;
+their Notes state it per loss. Matrix factorisation on ratings has a closed
+form (``ridge_fold_in``); the rest is minimised with L-BFGS (``fold_in``).
 """
 
 import numpy as np
@@ -31,21 +31,20 @@ def negative_pool(history_codes, n_items, unseen):
 
 
 def fold_in_objective(
-    module, loss, history_codes, ratings, *, negatives, n_negatives, n_items, weight_decay, device
+    module, loss, history_codes, ratings, *, negatives, n_negatives, n_items, penalty, device
 ):
     """The fold-in objective of a history as a function of the user's state and example weights.
 
     Returns ``objective(state, weights)``: ``sum_h weights_h * loss_h`` plus
-    ``len(history_codes) * weight_decay`` times the user's squared norm, the
-    penalty of the whole history whatever the weights (``weights=None``: all
-    1, the objective of :func:`fold_in`).
+    ``penalty`` times the user's squared norm, the penalty of the whole
+    history whatever the weights (``weights=None``: all 1, the objective of
+    :func:`fold_in`).
     """
     history = torch.as_tensor(history_codes, device=device)
     target = None if ratings is None else torch.as_tensor(ratings, dtype=torch.float32)
     if target is not None:
         target = target.to(device)
     negatives = torch.as_tensor(negatives, device=device)
-    penalty = len(history_codes) * weight_decay
 
     def objective(state, weights=None):
         scores = module.score_user(state)
@@ -68,15 +67,15 @@ def fold_in(
     negatives,
     n_negatives,
     n_items,
-    weight_decay,
+    penalty,
     device,
     weights=None,
     init=None,
 ):
     """Fit a new user's state to their history with ``module`` frozen.
 
-    Minimises ``loss.fold_in`` plus ``weight_decay`` times the user's squared
-    norm once per example, with L-BFGS, from the average trained user (or
+    Minimises ``loss.fold_in`` plus ``penalty`` times the user's squared
+    norm, with L-BFGS, from the average trained user (or
     from the state ``init``). ``negatives`` are the codes of the items
     negatives are drawn from, and ``n_items`` the number of trained items.
     ``weights`` weigh the examples' losses (see :func:`fold_in_objective`).
@@ -90,7 +89,7 @@ def fold_in(
         negatives=negatives,
         n_negatives=n_negatives,
         n_items=n_items,
-        weight_decay=weight_decay,
+        penalty=penalty,
         device=device,
     )
     state = (
@@ -118,7 +117,7 @@ def fold_in(
 
 
 @torch.no_grad()
-def ridge_fold_in(module, history_codes, ratings, *, weight_decay, device):
+def ridge_fold_in(module, history_codes, ratings, *, penalty, device):
     """Matrix factorisation on ratings: the user's factors and bias in closed form.
 
     The ridge regression of :class:`MatrixFactorization`'s Notes, in float64
@@ -130,7 +129,6 @@ def ridge_fold_in(module, history_codes, ratings, *, weight_decay, device):
         [module.item_factors(history), torch.ones(len(history), 1, device=device)], dim=1
     ).double()
     target = torch.as_tensor(ratings, device=device) - (mu + item_bias[history])
-    penalty = len(history_codes) * weight_decay
     gram = design.T @ design + penalty * torch.eye(design.shape[1], device=device)
     solution = torch.linalg.pinv(gram, hermitian=True) @ (design.T @ target.double())
     solution = solution.to(module.item_factors.weight.dtype)

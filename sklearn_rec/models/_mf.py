@@ -109,6 +109,7 @@ class MatrixFactorization(RecommenderNet):
         The choice of the default is measured in :ref:`the cold-start guide
         <feature-scale>`.
     {{user_ids}}
+    fold_in_shrinkage : float, default=20.0
     {{fold_in_shrinkage}}
     store_seen : bool, default=True
         Keep the distinct ``(user, item)`` pairs of the training data in
@@ -158,12 +159,12 @@ class MatrixFactorization(RecommenderNet):
     :meth:`recommend_for_history` folds in a new user: the trained module is
     frozen and the user's state ``(p_u, b_u)`` minimises the training
     objective of ``fit`` restricted to that user's examples, one per item
-    ``h`` of the history ``H``, with the penalty scaled by
-    ``c = fold_in_shrinkage``::
+    ``h`` of the history ``H``, with ``c = fold_in_shrinkage`` examples'
+    worth of penalty more::
 
-        sum_h loss_h + c * |H| * weight_decay * (||p_u||^2 + b_u^2)
+        sum_h loss_h + (|H| + c) * weight_decay * (||p_u||^2 + b_u^2)
 
-    (each training example charges the user's penalty once; ``c = 1`` is
+    (each training example charges the user's penalty once; ``c = 0`` is
     the training objective). ``loss_h`` is
     the loss of ``fit`` with the sampled negatives replaced by their
     expectation, so the objective is deterministic. With ``s_i`` the user's
@@ -179,8 +180,8 @@ class MatrixFactorization(RecommenderNet):
       sum over the draws inside the logarithm replaced by its mean.
 
     For ``"mse"`` the objective is a ridge regression of ``r_h - mu - b_h``
-    on ``[q_h, 1]`` with penalty ``c |H| weight_decay``, solved in closed
-    form: ``[p; b_u] = (A^T A + c |H| weight_decay I)^+ A^T (r - mu - b)``
+    on ``[q_h, 1]`` with penalty ``(|H| + c) weight_decay``, solved in closed
+    form: ``[p; b_u] = (A^T A + (|H| + c) weight_decay I)^+ A^T (r - mu - b)``
     with ``A`` the rows ``[q_h, 1]`` (the pseudo-inverse handles
     ``weight_decay=0`` with a short history). The other losses are convex in
     ``(p, b_u)`` and are minimised with L-BFGS from the average trained
@@ -256,7 +257,7 @@ class MatrixFactorization(RecommenderNet):
         feature_scale: float = 0.3,
         user_ids: Ids | None = None,
         item_ids: Ids | None = None,
-        fold_in_shrinkage: float = 3.0,
+        fold_in_shrinkage: float = 20.0,
         store_seen: bool = True,
         callbacks: list[Any] | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -314,7 +315,7 @@ class MatrixFactorization(RecommenderNet):
             self.module_,
             history_codes,
             ratings,
-            weight_decay=self._fold_in_weight_decay(),
+            penalty=self._fold_in_penalty(len(history_codes)),
             device=self.device,
         )
 

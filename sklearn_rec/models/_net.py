@@ -281,13 +281,17 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         """The L2 penalty in force (subclasses may resolve a default)."""
         return self.weight_decay
 
-    def _fold_in_weight_decay(self):
-        """The L2 penalty a folded-in user gets per history item."""
+    def _fold_in_penalty(self, n_history):
+        """The L2 penalty of a user folded in from ``n_history`` examples.
+
+        ``weight_decay`` per example, as in training, plus as much again as
+        ``fold_in_shrinkage`` examples would charge.
+        """
         # A model pickled before the parameter existed folds in as it did.
         if not hasattr(self, "fold_in_shrinkage"):
-            return self._weight_decay()
+            return self._weight_decay() * n_history
         self._check_params_read_after_fit("fold_in_shrinkage")
-        return self.fold_in_shrinkage * self._weight_decay()
+        return self._weight_decay() * (n_history + self.fold_in_shrinkage)
 
     def _n_negatives(self):
         """The sampled negatives per positive in force (subclasses may resolve a default)."""
@@ -1013,6 +1017,6 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
             negatives=negatives,
             n_negatives=self._n_negatives(),
             n_items=self.n_items_,
-            weight_decay=self._fold_in_weight_decay(),
+            penalty=self._fold_in_penalty(len(history_codes)),
             device=self.device,
         )

@@ -127,6 +127,7 @@ class NeuralRecommender(RecommenderNet):
         0.3; why this one defaults to 1 is measured in :ref:`the cold-start
         guide <feature-scale>`.
     {{user_ids}}
+    fold_in_shrinkage : float, default=100.0
     {{fold_in_shrinkage}}
     store_seen : bool, default=True
         Keep the distinct training pairs in ``seen_``. ``False`` keeps only
@@ -170,12 +171,12 @@ class NeuralRecommender(RecommenderNet):
     frozen and the user's state ``e_u`` (with its GMF embedding for
     ``"neumf"``) minimises the training
     objective of ``fit`` restricted to that user's examples, one per item
-    ``h`` of the history ``H``, with the penalty scaled by
-    ``c = fold_in_shrinkage``::
+    ``h`` of the history ``H``, with ``c = fold_in_shrinkage`` examples'
+    worth of penalty more::
 
-        sum_h loss_h + c * |H| * weight_decay * ||e_u||^2
+        sum_h loss_h + (|H| + c) * weight_decay * ||e_u||^2
 
-    (each training example charges the user's penalty once; ``c = 1`` is
+    (each training example charges the user's penalty once; ``c = 0`` is
     the training objective). ``loss_h`` is
     the loss of ``fit`` with the sampled negatives replaced by their
     expectation, so the objective is deterministic. With ``s_i`` the user's
@@ -259,7 +260,7 @@ class NeuralRecommender(RecommenderNet):
         feature_scale: float = 1.0,
         user_ids: Ids | None = None,
         item_ids: Ids | None = None,
-        fold_in_shrinkage: float = 3.0,
+        fold_in_shrinkage: float = 100.0,
         store_seen: bool = True,
         callbacks: list[Any] | None = None,
         random_state: int | np.random.RandomState | None = None,
