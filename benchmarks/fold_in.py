@@ -7,8 +7,8 @@ are scored, for the users with more interactions than that:
 NDCG@10 for the ranking losses, against the most popular items the user has
 not interacted with (``PopularityRecommender``); for ``loss="mse"`` the RMSE
 of the folded-in ratings of the rest. One model is fitted per seed, and every
-``fold_in_shrinkage`` is read from it at query time (no refit). The table of
-the cold-start guide comes from this script.
+``fold_in_shrinkage`` is read from it at query time (no refit). Most rows of
+the cold-start guide's table come from this script.
 
 Run from the repository root::
 

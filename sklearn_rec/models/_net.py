@@ -284,8 +284,8 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
     def _fold_in_penalty(self, n_history):
         """The L2 penalty of a user folded in from ``n_history`` examples.
 
-        ``weight_decay`` per example, as in training, plus as much again as
-        ``fold_in_shrinkage`` examples would charge.
+        ``weight_decay`` per example, as in training, plus what
+        ``fold_in_shrinkage`` more examples would charge.
         """
         # A model pickled before the parameter existed folds in as it did.
         if not hasattr(self, "fold_in_shrinkage"):
