@@ -9,7 +9,9 @@
 - ``initialize_module`` / ``initialize_criterion`` build the module and the
   loss from the top-level hyperparameters without touching them;
 - ``get_iterator`` slices batches from column tensors and samples negatives;
-- ``get_loss`` adds the L2 penalty restricted to the batch.
+- ``infer`` asks the module, in a training step, for the L2 penalty of the
+  batch with its scores (computed from the rows they gathered), and
+  ``get_loss`` adds it.
 
 skorch parameters that are not hyperparameters of a recommender (``module``,
 ``criterion``, ``dataset``, the iterators, ...) are class attributes, so that
@@ -482,9 +484,17 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         seed = int(torch.randint(2**62, ()))
         return torch.Generator(device=self.device).manual_seed(seed + rank)
 
+    def infer(self, x, **fit_params):
+        # A training step that pays the batch's penalty asks the module for
+        # it with the scores, computed from the embedding rows they gathered.
+        if self.module_.training and self._weight_decay() and not self._loss.full_catalogue:
+            fit_params = {**fit_params, "penalty": True}
+        return super().infer(x, **fit_params)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = self._loss
         module = self._unwrapped_module()
+        y_pred, penalty = y_pred if isinstance(y_pred, tuple) else (y_pred, None)
         value = loss.value(
             self.criterion_,
             y_pred,
@@ -494,8 +504,9 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         )
         weight_decay = self._weight_decay()
         if training and weight_decay:
-            item = None if loss.full_catalogue else X["item"]
-            value = value + weight_decay * module.penalty(X["user"], item).mean()
+            if penalty is None:  # not from the forward pass: a full softmax
+                penalty = module.penalty(X["user"], None if loss.full_catalogue else X["item"])
+            value = value + weight_decay * penalty.mean()
         return value
 
     def _training_items(self):

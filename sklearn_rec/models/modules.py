@@ -13,7 +13,10 @@ says how many floats one pair of ``score_matrix`` needs, to size chunks.
 ``penalty(user, item)`` is the squared L2 norm of the embeddings each
 example uses, for regularisation restricted to the batch; ``item=None``
 stands for an example that uses the whole catalogue (a full softmax), whose
-item norms are averaged over the catalogue.
+item norms are averaged over the catalogue. ``forward(user, item,
+penalty=True)`` returns ``(scores, penalty(user, item))``, the penalty
+computed from the rows the scores gathered: a training step gathers each
+embedding row once.
 
 A user can also be given by free tensors instead of an index, to fold in a
 new user: ``new_user()`` returns trainable tensors initialised at the mean
@@ -160,7 +163,47 @@ def _per_example(norms):
     return norms if norms.dim() == 1 else norms.sum(-1)
 
 
-class MatrixFactorizationModule(nn.Module):
+def _rows_penalty(rows):
+    """``penalty(user, item)`` from the ``(user rows, item rows)`` a forward pass gathered."""
+    return sum(_sq_norm(users) + _per_example(_sq_norm(items)) for users, items in rows)
+
+
+class _PairedTables(nn.Module):
+    """What a module whose embeddings come in ``(user table, item table)`` pairs shares.
+
+    ``table_pairs()`` lists the pairs; a score reads one row of each table.
+    The penalty, the fold-in state and ``item_tables`` follow from them.
+    """
+
+    def table_pairs(self):
+        raise NotImplementedError
+
+    def _rows(self, user, item):
+        """The ``(user rows, item rows)`` of each pair, gathered once."""
+        return [(users(user), items(item)) for users, items in self.table_pairs()]
+
+    def penalty(self, user, item=None):
+        if item is not None:
+            return _rows_penalty(self._rows(user, item))
+        return sum(
+            _sq_norm(users(user)) + _sq_norm(items.weight).mean()
+            for users, items in self.table_pairs()
+        )
+
+    def new_user(self):
+        return [
+            users.weight.detach().mean(0).clone().requires_grad_(True)
+            for users, _ in self.table_pairs()
+        ]
+
+    def user_penalty(self, state):
+        return sum(_sq_norm(vector) for vector in state)
+
+    def item_tables(self):
+        return [items for _, items in self.table_pairs()]
+
+
+class MatrixFactorizationModule(_PairedTables):
     """Biased matrix factorization: ``mu + b_u + b_i + p_u . q_i``.
 
     Parameters
@@ -208,15 +251,16 @@ class MatrixFactorizationModule(nn.Module):
 
     pair_cost = 1
 
-    def forward(self, user, item):
-        p = self.user_factors(user)
-        b_u = self.user_bias(user)
-        if item.dim() == 1:
-            p, b_u = p, b_u.squeeze(-1)
-        else:
-            p = p.unsqueeze(1)
-        dot = (p * self.item_factors(item)).sum(-1)
-        return dot + b_u + self.item_bias(item).squeeze(-1) + self.global_bias
+    def table_pairs(self):
+        return [(self.user_factors, self.item_factors), (self.user_bias, self.item_bias)]
+
+    def forward(self, user, item, penalty=False):
+        rows = self._rows(user, item)
+        (p, q), (b_u, b_i) = rows
+        if item.dim() == 2:
+            p, b_u = p.unsqueeze(1), b_u.unsqueeze(1)
+        scores = (p * q).sum(-1) + (b_u + b_i).squeeze(-1) + self.global_bias
+        return (scores, _rows_penalty(rows)) if penalty else scores
 
     def score_matrix(self, user, item=None, out=None):
         if item is None:
@@ -228,22 +272,8 @@ class MatrixFactorizationModule(nn.Module):
     def user_offset(self, user):
         return self.user_bias(user).squeeze(-1) + self.global_bias
 
-    def penalty(self, user, item=None):
-        users = _sq_norm(self.user_factors(user)) + self.user_bias(user).squeeze(-1).pow(2)
-        if item is None:
-            items = _sq_norm(self.item_factors.weight) + self.item_bias.weight.squeeze(-1).pow(2)
-            return users + items.mean()
-        items = _sq_norm(self.item_factors(item)) + self.item_bias(item).squeeze(-1).pow(2)
-        return users + _per_example(items)
-
     def item_vectors(self):
         return self.item_factors.weight
-
-    def new_user(self):
-        return [
-            self.user_factors.weight.detach().mean(0).clone().requires_grad_(True),
-            self.user_bias.weight.detach().mean(0).clone().requires_grad_(True),
-        ]
 
     def score_user(self, state, item=None):
         p, b_u = state
@@ -252,13 +282,6 @@ class MatrixFactorizationModule(nn.Module):
         else:
             factors, bias = self.item_factors(item), self.item_bias(item)
         return factors @ p + bias.squeeze(-1) + b_u + self.global_bias
-
-    def user_penalty(self, state):
-        p, b_u = state
-        return _sq_norm(p) + b_u.pow(2).sum()
-
-    def item_tables(self):
-        return [self.item_factors, self.item_bias]
 
     def score_state_rows(self, state, rows):
         p, b_u = state
@@ -274,7 +297,7 @@ class MatrixFactorizationModule(nn.Module):
         )
 
 
-class NCFModule(nn.Module):
+class NCFModule(_PairedTables):
     """Neural collaborative filtering (He et al., WWW 2017).
 
     The user and item embeddings are concatenated and fed to an MLP
@@ -343,28 +366,26 @@ class NCFModule(nn.Module):
             self.item_gmf = _table(n_items, dim, item_features, init_std, sparse, scale)
             width += embedding_dim
         self.output = nn.Linear(width, 1)
-        for table in self._tables():
-            _init(table, init_std)
+        for pair in self.table_pairs():
+            for table in pair:
+                _init(table, init_std)
         nn.init.constant_(self.output.bias, output_bias)
         first = hidden_units[0] if hidden_units else 2 * embedding_dim
         self.pair_cost = first + (embedding_dim if self.neumf else 0)
 
-    def _tables(self):
-        tables = [self.user_embedding, self.item_embedding]
-        return [*tables, self.user_gmf, self.item_gmf] if self.neumf else tables
+    def table_pairs(self):
+        pairs = [(self.user_embedding, self.item_embedding)]
+        return [*pairs, (self.user_gmf, self.item_gmf)] if self.neumf else pairs
 
-    def forward(self, user, item):
-        q = self.item_embedding(item)
-        p = self.user_embedding(user)
-        if item.dim() == 2:
-            p = p.unsqueeze(1).expand_as(q)
-        hidden = self.mlp(torch.cat([p, q], dim=-1))
+    def forward(self, user, item, penalty=False):
+        rows = self._rows(user, item)
+        (p, q), pairs = rows[0], item.dim() == 2
+        hidden = self.mlp(torch.cat([p.unsqueeze(1).expand_as(q) if pairs else p, q], dim=-1))
         if self.neumf:
-            g = self.user_gmf(user)
-            if item.dim() == 2:
-                g = g.unsqueeze(1)
-            hidden = torch.cat([hidden, g * self.item_gmf(item)], dim=-1)
-        return self.output(hidden).squeeze(-1)
+            g, h = rows[1]
+            hidden = torch.cat([hidden, (g.unsqueeze(1) if pairs else g) * h], dim=-1)
+        scores = self.output(hidden).squeeze(-1)
+        return (scores, _rows_penalty(rows)) if penalty else scores
 
     def score_matrix(self, user, item=None, out=None):
         gmf = self.user_gmf(user) if self.neumf else None
@@ -391,19 +412,9 @@ class NCFModule(nn.Module):
         scores = torch.matmul(hidden, self.output.weight[0], out=out)
         return scores.add_(self.output.bias)
 
-    def new_user(self):
-        tables = [self.user_embedding, self.user_gmf] if self.neumf else [self.user_embedding]
-        return [table.weight.detach().mean(0).clone().requires_grad_(True) for table in tables]
-
     def score_user(self, state, item=None):
         gmf = state[1].unsqueeze(0) if self.neumf else None
         return self._score_users(state[0].unsqueeze(0), gmf, item)[0]
-
-    def user_penalty(self, state):
-        return sum(_sq_norm(vector) for vector in state)
-
-    def item_tables(self):
-        return [self.item_embedding, self.item_gmf] if self.neumf else [self.item_embedding]
 
     def score_state_rows(self, state, rows):
         q = rows[0]
@@ -414,16 +425,6 @@ class NCFModule(nn.Module):
 
     def user_offset(self, user):
         return None
-
-    def penalty(self, user, item=None):
-        users = _sq_norm(self.user_embedding(user))
-        item_tables = [self.item_embedding]
-        if self.neumf:
-            users = users + _sq_norm(self.user_gmf(user))
-            item_tables.append(self.item_gmf)
-        if item is None:
-            return users + sum(_sq_norm(table.weight) for table in item_tables).mean()
-        return users + _per_example(sum(_sq_norm(table(item)) for table in item_tables))
 
     def item_vectors(self):
         if self.neumf:
