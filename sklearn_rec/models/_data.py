@@ -89,9 +89,13 @@ class NegativeSampler:
         self.generator = generator
         self.bitmap = None
         self.any_seen = False
+        # log(n_items): the items each draw comes from, the same for every user.
+        self.log_pool = torch.tensor(np.log(n_items), dtype=torch.float32, device=device)
         if seen is not None:
             seen = seen.tocsr()
             seen.sort_indices()
+            unseen = np.maximum(n_items - np.diff(seen.indptr), 1)
+            self.log_pool = torch.as_tensor(np.log(unseen), dtype=torch.float32, device=device)
             n_cells = seen.shape[0] * n_items
             if n_cells <= _BITMAP_MAX_CELLS:
                 rows = np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr))
@@ -124,6 +128,16 @@ class NegativeSampler:
             low = torch.where(active & less, middle + 1, low)
             high = torch.where(active & ~less, middle, high)
         return (low < end) & (self.indices[low.clamp(max=last)] == items)
+
+    def log_rates(self, user):
+        """``log(n_negatives / pool)`` for each user: how often a draw hits each candidate item.
+
+        The pool is the items a user's negatives come from (the unseen ones
+        when ``seen`` is given); a rate above 1 means an item is drawn more
+        than once per row on average.
+        """
+        log_pool = self.log_pool if self.log_pool.dim() == 0 else self.log_pool[user.long()]
+        return np.log(self.n_negatives) - log_pool.expand(len(user))
 
     def _draw(self, shape):
         return torch.randint(self.n_items, shape, device=self.device, generator=self.generator)
@@ -216,4 +230,5 @@ class InteractionIterator:
                 continue
             negatives = self.sampler(user)
             items = torch.cat([item.unsqueeze(1), negatives], dim=1)
-            yield {"user": user, "item": items}, self.loss.batch_target(y, negatives.shape, user)
+            target = self.loss.batch_target(y, negatives.shape, user, self.sampler)
+            yield {"user": user, "item": items}, target

@@ -11,7 +11,6 @@ To add a loss: write its criterion, subclass :class:`Loss`, and register an
 instance in ``LOSSES``.
 """
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -92,7 +91,8 @@ class Loss:
         Each positive is trained against items sampled per batch.
     paired : bool
         Each positive is compared with its own negatives: at least one is
-        needed, and the batch target is one label per row.
+        needed, and the batch target holds one label per row (and, for the
+        sampled softmax, each row's sampling correction).
     full_catalogue : bool
         Every item takes part in every example (its gradients are dense).
     default_weight_decay : float
@@ -112,8 +112,12 @@ class Loss:
         """Raw module scores on the scale of ``predict``."""
         return scores
 
-    def batch_target(self, y, negatives_shape, user):
-        """The target of a batch with sampled negatives: column 0 the labels, then zeros."""
+    def batch_target(self, y, negatives_shape, user, sampler):
+        """The target of a batch with sampled negatives: column 0 the labels, then zeros.
+
+        ``sampler`` is the :class:`~sklearn_rec.models._data.NegativeSampler`
+        that drew the negatives.
+        """
         positive = torch.ones(len(user), device=user.device) if y is None else y
         if self.paired:
             return positive
@@ -197,8 +201,6 @@ class Softmax(Loss):
     def value(self, criterion, y_pred, y_true, batch, catalogue_scores):
         if y_true is None:
             y_true = torch.ones_like(y_pred)
-        if y_pred.dim() == 2:  # sampled: the observed item is column 0
-            return criterion(y_pred, positive_column(len(y_pred), y_pred.device), y_true)
         # The whole catalogue competes: in training for "softmax", and in
         # validation for both, where no negatives are drawn (so the sampled
         # loss is validated on the quantity it estimates).
@@ -209,19 +211,39 @@ class Softmax(Loss):
 
 
 class SampledSoftmax(Softmax):
+    """The softmax over the observed item and its sampled negatives, corrected for sampling.
+
+    Each negative's score is lowered by ``log(K / P)``, the log of how often
+    a row's ``K`` uniform draws hit each of the ``P`` items they come from
+    (the logQ correction of Jean et al., ACL 2015, and Bengio and Senecal):
+    the sum over the draws then estimates the sum over the whole pool, so the
+    loss estimates the full softmax over the positive and the pool whatever
+    ``K`` and the size of the catalogue.
+    """
+
     name = "sampled_softmax"
     samples_negatives = True
     paired = True
     full_catalogue = False
     default_weight_decay = 0.01
 
+    def batch_target(self, y, negatives_shape, user, sampler):
+        """Column 0 the labels, column 1 each row's ``log(K / P)``."""
+        positive = super().batch_target(y, negatives_shape, user, sampler)
+        return torch.stack([positive, sampler.log_rates(user)], dim=1)
+
+    def value(self, criterion, y_pred, y_true, batch, catalogue_scores):
+        if y_pred.dim() == 1:  # validation: the full softmax
+            return super().value(criterion, y_pred, y_true, batch, catalogue_scores)
+        weight, log_rate = y_true[:, 0], y_true[:, 1:]
+        scores = torch.cat([y_pred[:, :1], y_pred[:, 1:] - log_rate], dim=1)
+        return criterion(scores, positive_column(len(scores), scores.device), weight)
+
     def fold_in_terms(self, scores, history, target, negatives, n_negatives, n_items):
-        # log(e^s + sum_k e^{s_k}), with the sum over the n_negatives draws
-        # replaced by n_negatives times its mean.
-        pool = scores[negatives]
+        # The corrected draws estimate the sum over the pool: the softmax over
+        # the positive and every item of the pool.
         positive = scores[history]
-        log_negatives = np.log(n_negatives) + torch.logsumexp(pool, 0) - np.log(len(pool))
-        return torch.logaddexp(positive, log_negatives) - positive
+        return torch.logaddexp(positive, torch.logsumexp(scores[negatives], 0)) - positive
 
 
 LOSSES = {

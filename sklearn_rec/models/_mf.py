@@ -39,8 +39,11 @@ class MatrixFactorization(RecommenderNet):
         drawn anew every epoch. ``"softmax"`` is the cross-entropy of the
         observed item against the whole catalogue, without sampling (it
         costs ``batch_size * n_items`` scores per batch); it gives the best
-        top-n lists on MovieLens (see ``benchmarks/README.md``). Both softmax
-        losses ignore rows labelled 0.
+        top-n lists on MovieLens (see ``benchmarks/README.md``).
+        ``"sampled_softmax"`` lowers each negative's score by
+        ``log(n_negatives / P)``, ``P`` the items it is drawn from (the logQ
+        correction), so that it estimates that softmax over all of them.
+        Both softmax losses ignore rows labelled 0.
     {{positive_threshold}}
     {{n_negatives}}
     negative_sampling : {"unseen", "uniform"}, default="unseen"
@@ -176,8 +179,9 @@ class MatrixFactorization(RecommenderNet):
     - ``"bce"``: ``(softplus(-s_h) + K E_j softplus(s_j)) / (1 + K)``;
     - ``"bpr"``: ``E_j -log sigmoid(s_h - s_j)``;
     - ``"softmax"``: ``logsumexp_i s_i - s_h``;
-    - ``"sampled_softmax"``: ``log(exp(s_h) + K E_j exp(s_j)) - s_h``, the
-      sum over the draws inside the logarithm replaced by its mean.
+    - ``"sampled_softmax"``: ``log(exp(s_h) + sum_j exp(s_j)) - s_h``, the
+      softmax over ``h`` and every item negatives are drawn from, which the
+      corrected draws of training estimate.
 
     For ``"mse"`` the objective is a ridge regression of ``r_h - mu - b_h``
     on ``[q_h, 1]`` with penalty ``(|H| + c) weight_decay``, solved in closed

@@ -55,8 +55,11 @@ class NeuralRecommender(RecommenderNet):
         ``"softmax"``: cross-entropy of the observed item against the whole
         catalogue (no sampling; costs ``batch_size * n_items`` scores per
         batch). ``"sampled_softmax"``: the same against the ``n_negatives``
-        sampled items only. Rows labelled 0 are ignored by both softmax
-        losses. ``"mse"``: regression on ratings given as ``y``.
+        sampled items only, each negative's score lowered by
+        ``log(n_negatives / P)`` with ``P`` the items it is drawn from (the
+        logQ correction), so that it estimates the softmax over all of
+        them. Rows labelled 0 are ignored by both softmax losses.
+        ``"mse"``: regression on ratings given as ``y``.
     {{positive_threshold}}
     n_negatives : int or "auto", default="auto"
         Sampled negatives per positive row (``"bce"``, ``"bpr"``,
@@ -188,8 +191,9 @@ class NeuralRecommender(RecommenderNet):
     - ``"bce"``: ``(softplus(-s_h) + K E_j softplus(s_j)) / (1 + K)``;
     - ``"bpr"``: ``E_j -log sigmoid(s_h - s_j)``;
     - ``"softmax"``: ``logsumexp_i s_i - s_h``;
-    - ``"sampled_softmax"``: ``log(exp(s_h) + K E_j exp(s_j)) - s_h``, the
-      sum over the draws inside the logarithm replaced by its mean.
+    - ``"sampled_softmax"``: ``log(exp(s_h) + sum_j exp(s_j)) - s_h``, the
+      softmax over ``h`` and every item negatives are drawn from, which the
+      corrected draws of training estimate.
 
     The objective is minimised with L-BFGS from the average trained user
     (the mean of the trained embeddings). It is not convex through the MLP;

@@ -55,6 +55,41 @@ def test_iterator_with_negatives_and_targets():
     torch.testing.assert_close(y, torch.ones(6))
 
 
+def test_sampled_softmax_target_carries_the_log_rate_of_each_users_draws():
+    # User 0 saw 2 of the 5 items, user 1 none: 4 draws come from 3 and 5 items.
+    seen = sparse.csr_matrix(np.array([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0]]))
+    dataset = InteractionDataset(np.array([0, 1]), np.array([0, 1]))
+    loss = LOSSES["sampled_softmax"]
+    for sampler, pools in [(NegativeSampler(5, 4, seen), [3, 5]), (NegativeSampler(5, 4), [5, 5])]:
+        _, y = next(iter(InteractionIterator(dataset, 2, sampler=sampler, loss=loss)))
+        expected = torch.tensor([[1.0, np.log(4 / pools[0])], [1.0, np.log(4 / pools[1])]])
+        torch.testing.assert_close(y, expected.float())
+
+
+def test_corrected_draws_estimate_the_softmax_over_the_pool():
+    # With many draws, the sampled softmax of a positive against its corrected
+    # negatives is the softmax over the positive and every unseen item (the
+    # fold-in objective), whatever the number of draws and the pool's size;
+    # without the correction it is off by log(n_draws / pool).
+    loss = LOSSES["sampled_softmax"]
+    seen = sparse.csr_matrix(np.array([[1] + [0] * 11 + [1] * 8]))  # 11 unseen of 20
+    scores = torch.linspace(-2.0, 3.0, 20)
+    unseen = torch.as_tensor(np.flatnonzero(seen.toarray()[0] == 0))
+    full = loss.fold_in_terms(scores, torch.tensor([0]), None, unseen, None, 20)
+    torch.manual_seed(0)
+    for n_draws in (5_000, 50_000):
+        sampler = NegativeSampler(20, n_draws, seen)
+        user = torch.zeros(4, dtype=torch.long)
+        items = torch.cat([torch.zeros(4, 1, dtype=torch.long), sampler(user)], dim=1)
+        target = loss.batch_target(None, (4, n_draws), user, sampler)
+        value = loss.value(loss.criterion(), scores[items], target, {}, None)
+        torch.testing.assert_close(value, full[0], rtol=0.01, atol=0)
+        uncorrected = loss.value(
+            loss.criterion(), scores[items], target * torch.tensor([1, 0]), {}, None
+        )
+        assert abs(uncorrected - full[0]) > 0.5
+
+
 def test_bitmap_and_binary_search_lookups_agree(monkeypatch):
     from sklearn_rec.models import _data
 
