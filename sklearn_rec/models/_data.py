@@ -94,7 +94,9 @@ class NegativeSampler:
         if seen is not None:
             seen = seen.tocsr()
             seen.sort_indices()
-            unseen = np.maximum(n_items - np.diff(seen.indptr), 1)
+            unseen = n_items - np.diff(seen.indptr)
+            # A user who saw every item keeps draws from the whole catalogue.
+            unseen = np.where(unseen > 0, unseen, n_items)
             self.log_pool = torch.as_tensor(np.log(unseen), dtype=torch.float32, device=device)
             n_cells = seen.shape[0] * n_items
             if n_cells <= _BITMAP_MAX_CELLS:
@@ -133,11 +135,14 @@ class NegativeSampler:
         """``log(n_negatives / pool)`` for each user: how often a draw hits each candidate item.
 
         The pool is the items a user's negatives come from (the unseen ones
-        when ``seen`` is given); a rate above 1 means an item is drawn more
-        than once per row on average.
+        when ``seen`` is given; the whole catalogue for a user who saw every
+        item, whose draws are kept after the rejection rounds); a rate above
+        1 means an item is drawn more than once per row on average. For a
+        user who saw nearly every item some draws stay on seen items after
+        the rejection rounds, and the rate is approximate.
         """
         log_pool = self.log_pool if self.log_pool.dim() == 0 else self.log_pool[user.long()]
-        return np.log(self.n_negatives) - log_pool.expand(len(user))
+        return math.log(self.n_negatives) - log_pool.expand(len(user))
 
     def _draw(self, shape):
         return torch.randint(self.n_items, shape, device=self.device, generator=self.generator)

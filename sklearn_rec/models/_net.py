@@ -9,9 +9,9 @@
 - ``initialize_module`` / ``initialize_criterion`` build the module and the
   loss from the top-level hyperparameters without touching them;
 - ``get_iterator`` slices batches from column tensors and samples negatives;
-- ``infer`` asks the module, in a training step, for the L2 penalty of the
-  batch with its scores (computed from the rows they gathered), and
-  ``get_loss`` adds it.
+- ``train_step_single`` asks the module for the L2 penalty of the batch with
+  its scores (computed from the rows they gathered), and ``get_loss`` adds
+  it.
 
 skorch parameters that are not hyperparameters of a recommender (``module``,
 ``criterion``, ``dataset``, the iterators, ...) are class attributes, so that
@@ -40,6 +40,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
+from skorch.dataset import unpack_data
 from skorch.exceptions import SkorchTrainingImpossibleError
 from skorch.history import History
 from skorch.utils import is_dataset
@@ -484,12 +485,18 @@ class RecommenderNet(RecommenderMixin, NeuralNet):
         seed = int(torch.randint(2**62, ()))
         return torch.Generator(device=self.device).manual_seed(seed + rank)
 
-    def infer(self, x, **fit_params):
-        # A training step that pays the batch's penalty asks the module for
-        # it with the scores, computed from the embedding rows they gathered.
-        if self.module_.training and self._weight_decay() and not self._loss.full_catalogue:
+    def train_step_single(self, batch, **fit_params):
+        # skorch's step, but a batch that pays the penalty asks the module for
+        # it with the scores, computed from the embedding rows they gathered;
+        # the step's y_pred (what callbacks see) stays the scores.
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        if self._weight_decay() and not self._loss.full_catalogue:
             fit_params = {**fit_params, "penalty": True}
-        return super().infer(x, **fit_params)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred[0] if isinstance(y_pred, tuple) else y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = self._loss

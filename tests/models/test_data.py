@@ -57,12 +57,17 @@ def test_iterator_with_negatives_and_targets():
 
 def test_sampled_softmax_target_carries_the_log_rate_of_each_users_draws():
     # User 0 saw 2 of the 5 items, user 1 none: 4 draws come from 3 and 5 items.
-    seen = sparse.csr_matrix(np.array([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0]]))
-    dataset = InteractionDataset(np.array([0, 1]), np.array([0, 1]))
+    # User 2 saw every item: its draws are kept after the rejection rounds,
+    # so they come from the whole catalogue.
+    seen = sparse.csr_matrix(np.array([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]]))
+    dataset = InteractionDataset(np.array([0, 1, 2]), np.array([0, 1, 2]))
     loss = LOSSES["sampled_softmax"]
-    for sampler, pools in [(NegativeSampler(5, 4, seen), [3, 5]), (NegativeSampler(5, 4), [5, 5])]:
-        _, y = next(iter(InteractionIterator(dataset, 2, sampler=sampler, loss=loss)))
-        expected = torch.tensor([[1.0, np.log(4 / pools[0])], [1.0, np.log(4 / pools[1])]])
+    for sampler, pools in [
+        (NegativeSampler(5, 4, seen), [3, 5, 5]),
+        (NegativeSampler(5, 4), [5, 5, 5]),
+    ]:
+        _, y = next(iter(InteractionIterator(dataset, 3, sampler=sampler, loss=loss)))
+        expected = torch.tensor([[1.0, np.log(4 / pool)] for pool in pools])
         torch.testing.assert_close(y, expected.float())
 
 

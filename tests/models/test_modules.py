@@ -56,11 +56,28 @@ def test_forward_penalty_is_the_penalty_of_the_scored_rows(name, shape):
         torch.testing.assert_close(fused[name_], apart[name_], rtol=1e-5, atol=1e-6)
 
 
-class _PenaltyApart:
-    """Mixin: skorch's own ``infer``, so the loss computes the penalty apart (a second gather)."""
+def test_penalty_is_the_squared_norm_of_the_rows_an_example_reads():
+    module = _trained_module("mf")
+    user, item = torch.tensor([3, 7]), torch.tensor([[1, 2, 5], [0, 0, 9]])
+    p, b_u = module.user_factors.weight[user], module.user_bias.weight[user, 0]
+    q, b_i = module.item_factors.weight[item], module.item_bias.weight[item, 0]
+    expected = (p**2).sum(1) + b_u**2 + ((q**2).sum(2) + b_i**2).sum(1)
+    torch.testing.assert_close(module.penalty(user, item), expected)
+    # A full softmax: every item, its norm averaged over the catalogue.
+    items = (module.item_factors.weight**2).sum(1) + module.item_bias.weight[:, 0] ** 2
+    torch.testing.assert_close(module.penalty(user), (p**2).sum(1) + b_u**2 + items.mean())
+    neumf = _trained_module("neumf")
+    u, i = neumf.user_embedding.weight[user], neumf.item_embedding.weight[item]
+    g, h = neumf.user_gmf.weight[user], neumf.item_gmf.weight[item]
+    expected = (u**2).sum(1) + (g**2).sum(1) + ((i**2).sum(2) + (h**2).sum(2)).sum(1)
+    torch.testing.assert_close(neumf.penalty(user, item), expected)
 
-    def infer(self, x, **fit_params):
-        return NeuralNet.infer(self, x, **fit_params)
+
+class _PenaltyApart:
+    """Mixin: skorch's own training step: the loss computes the penalty apart (a second gather)."""
+
+    def train_step_single(self, batch, **fit_params):
+        return NeuralNet.train_step_single(self, batch, **fit_params)
 
 
 class _MFApart(_PenaltyApart, MatrixFactorization):
@@ -104,8 +121,23 @@ def test_training_with_the_forward_penalty_is_the_same_objective(estimator, apar
     # 1e-3: Adam amplifies the rounding noise of parameters that a loss
     # barely sees (3e-4 measured for NeuMF with bpr, below 3e-7 elsewhere).
     np.testing.assert_allclose(_scores(fused, loss), _scores(separate, loss), atol=1e-3)
-    # ... and the fused path is the one training takes.
-    fused.module_.train()
-    batch = {"user": torch.tensor([0, 1]), "item": torch.tensor([2, 3])}
-    assert isinstance(fused.infer(batch), tuple)
-    assert not isinstance(separate.infer(batch), tuple)
+    # ... and the fused path is the one a training step takes.
+    assert _penalty_requests(fused, y) == [True]
+    assert _penalty_requests(separate, y) == [False]
+
+
+def _penalty_requests(model, y):
+    """The ``penalty`` argument of each module call in one training step."""
+    calls = []
+
+    def record(module, args, kwargs):
+        calls.append(kwargs.get("penalty", False))
+
+    batch = next(iter(model.get_iterator(model.get_dataset(X, y), training=True)))
+    handle = model.module_.register_forward_pre_hook(record, with_kwargs=True)
+    try:
+        step = model.train_step_single(batch)
+    finally:
+        handle.remove()
+    assert torch.is_tensor(step["y_pred"])  # callbacks see the scores
+    return calls
