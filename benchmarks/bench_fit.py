@@ -5,7 +5,7 @@ For each configuration the script trains, on the same synthetic interactions:
 - the estimator (``MatrixFactorization`` with each loss, and
   ``NeuralRecommender`` with ``--all``), and
 - a plain PyTorch loop with the same objective and hyperparameters: the same
-  initial module (its embedding tables and layers), batch size, Adam (fused)
+  module class and initialisation scheme (its own seed), batch size, Adam (fused)
   and its learning rate, the loss written with ``torch.nn.functional``, the
   ``weight_decay`` penalty on the embeddings of the batch, and uniform
   negative sampling with ``torch.randint`` (the estimators use
@@ -188,7 +188,7 @@ class PlainLoop:
     def __init__(self, config, data, n_users, n_items):
         torch.manual_seed(SEED)
         mf = config.estimator is MatrixFactorization
-        # The estimator's module, initialised as fit does.
+        # The estimator's module class, initialised by its own scheme.
         bias = float(data["y"].double().mean()) if config.loss == "mse" else 0.0
         bias_param = "global_bias" if mf else "output_bias"
         module_class = config.estimator.module

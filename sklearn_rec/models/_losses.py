@@ -202,8 +202,7 @@ class Softmax(Loss):
         if y_true is None:
             y_true = torch.ones_like(y_pred)
         # The whole catalogue competes: in training for "softmax", and in
-        # validation for both, where no negatives are drawn (so the sampled
-        # loss is validated on the quantity it estimates).
+        # validation for both, where no negatives are drawn.
         return criterion(catalogue_scores(batch["user"]), batch["item"].long(), y_true)
 
     def fold_in_terms(self, scores, history, target, negatives, n_negatives, n_items):
@@ -216,9 +215,10 @@ class SampledSoftmax(Softmax):
     Each negative's score is lowered by ``log(K / P)``, the log of how often
     a row's ``K`` uniform draws hit each of the ``P`` items they come from
     (the logQ correction of Jean et al., ACL 2015, and Bengio and Senecal):
-    the sum over the draws then estimates the sum over the whole pool, so the
-    loss estimates the full softmax over the positive and the pool whatever
-    ``K`` and the size of the catalogue.
+    the sum over the draws inside the logarithm is then an unbiased estimate
+    of the sum over the whole pool, whatever ``K`` and the size of the
+    catalogue, and the loss approaches the softmax over the positive and the
+    pool as ``K`` grows.
     """
 
     name = "sampled_softmax"

@@ -42,7 +42,8 @@ class MatrixFactorization(RecommenderNet):
         top-n lists on MovieLens (see ``benchmarks/README.md``).
         ``"sampled_softmax"`` lowers each negative's score by
         ``log(n_negatives / P)``, ``P`` the items it is drawn from (the logQ
-        correction), so that it estimates that softmax over all of them.
+        correction): the sum over the draws estimates the sum over all of
+        them.
         Both softmax losses ignore rows labelled 0.
     {{positive_threshold}}
     {{n_negatives}}

@@ -57,15 +57,16 @@ class NeuralRecommender(RecommenderNet):
         batch). ``"sampled_softmax"``: the same against the ``n_negatives``
         sampled items only, each negative's score lowered by
         ``log(n_negatives / P)`` with ``P`` the items it is drawn from (the
-        logQ correction), so that it estimates the softmax over all of
-        them. Rows labelled 0 are ignored by both softmax losses.
+        logQ correction): the sum over the draws estimates the sum over all
+        of them. Rows labelled 0 are ignored by both softmax losses.
         ``"mse"``: regression on ratings given as ``y``.
     {{positive_threshold}}
     n_negatives : int or "auto", default="auto"
         Sampled negatives per positive row (``"bce"``, ``"bpr"``,
         ``"sampled_softmax"``). ``"auto"``: 50 for ``"sampled_softmax"``,
         whose sampled items stand for the whole catalogue (20 and 200 gave
-        worse lists on MovieLens 100K), and 4, NCF's choice, for ``"bce"``
+        worse lists on MovieLens 100K, measured before the loss had its logQ
+        correction), and 4, NCF's choice, for ``"bce"``
         and ``"bpr"``. ``0`` is for ``"bce"`` on labels of both kinds given
         in ``y`` (plain binary cross-entropy); without 0 labels it is an
         error.
